@@ -1,0 +1,1 @@
+//! Morpheme-level diffs and the 新旧対照表. (stub: owned by the diff work)

@@ -1,0 +1,1 @@
+//! Notation folding for matching (never for display). (stub: owned by the diff work)

@@ -1,0 +1,1 @@
+//! The tokenisation stage: folded sentences through a [`crate::Tokenizer`], offsets mapped back. (stub)
