@@ -35,6 +35,23 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// One plain sentence for end users, in the administrative register they write in.
+    pub const fn summary_ja(self) -> &'static str {
+        match self {
+            ErrorCode::InputTooLarge => "ファイルが大きすぎます。",
+            ErrorCode::EmptyInput => "ファイルが空です。",
+            ErrorCode::Undecodable => "文字コードを判別できないため、読み取ることができません。",
+            ErrorCode::TooManyTokens => "文書が長すぎるため、処理できません。",
+            ErrorCode::DeadlineExceeded => "処理が制限時間内に終わりませんでした。",
+            ErrorCode::InvalidArgument => "指定された値が正しくありません。",
+            ErrorCode::NotFound => "指定されたものが見つかりません。",
+            ErrorCode::DictionaryMissing => "形態素解析の辞書が見つかりません。",
+            ErrorCode::Internal => "内部エラーが発生しました。",
+        }
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

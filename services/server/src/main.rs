@@ -1,1 +1,19 @@
-fn main() {}
+#![doc = include_str!("../README.md")]
+
+mod cli;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{}", output::describe_error(&err));
+            ExitCode::FAILURE
+        }
+    }
+}

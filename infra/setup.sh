@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine needs to build and test Taisho. Idempotent and quiet when all is there.
+# Only the package registries are reachable, so everything comes from Debian, crates.io or PyPI.
+set -euo pipefail
+
+need_apt=()
+[ -d /usr/share/mecab/dic/ipadic ] || need_apt+=(mecab-ipadic)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]} from Debian" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v just >/dev/null 2>&1; then
+  echo "setup: installing just" >&2
+  # The PyPI package ships a prebuilt binary: seconds instead of a cargo build.
+  pip install --quiet rust-just 2>/dev/null || cargo install just --locked --quiet
+fi

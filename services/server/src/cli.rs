@@ -1,0 +1,96 @@
+//! Command-line interface of the `taisho` binary.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use taisho_engine::{Document, Limits};
+
+#[derive(Debug, Parser)]
+#[command(name = "taisho", version, about = "情報セキュリティポリシーの対照・点検ツール")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read a policy document and print its structure.
+    Parse {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ParseFormat::Tree)]
+        format: ParseFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ParseFormat {
+    Json,
+    Tree,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let limits = Limits::default();
+    match cli.command {
+        Command::Parse { file, format } => {
+            let doc = read_file(&file, &limits)?;
+            match format {
+                ParseFormat::Json => print_json(&parse_json(&doc))?,
+                ParseFormat::Tree => print!("{}", tree_text(&doc)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads and structures one file; the file name is only a hint, detection reads the bytes.
+fn read_file(path: &Path, limits: &Limits) -> anyhow::Result<Document> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{} を開けません", path.display()))?;
+    // Refuse before reading, so a huge file never lands in memory.
+    if meta.len() > limits.max_input_bytes as u64 {
+        return Err(taisho_engine::EngineError::InputTooLarge {
+            size: meta.len() as usize,
+            limit: limits.max_input_bytes,
+        })
+        .with_context(|| path.display().to_string());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("{} を読めません", path.display()))?;
+    let hint = path.file_name().and_then(|n| n.to_str());
+    taisho_engine::read(&bytes, hint, limits).with_context(|| path.display().to_string())
+}
+
+fn parse_json(doc: &Document) -> serde_json::Value {
+    serde_json::json!({
+        "format_version": 1,
+        "meta": doc.meta,
+        "artefacts": doc.artefacts,
+        "tree": doc.tree(),
+    })
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let out = serde_json::to_string_pretty(value)?;
+    println!("{out}");
+    Ok(())
+}
+
+/// An indented outline: one line per node with its path, heading and sentence count.
+fn tree_text(doc: &Document) -> String {
+    let mut out = String::new();
+    for node in doc.walk().skip(1) {
+        let depth = node.path.split('/').count().saturating_sub(1);
+        let heading = doc.heading_text(node.id).unwrap_or("");
+        let label = if node.path.is_empty() {
+            format!("{:?}", node.kind).to_lowercase()
+        } else {
+            node.path.rsplit('/').next().unwrap_or("").to_owned()
+        };
+        out.push_str(&format!(
+            "{:indent$}{label} {heading} [{}文]\n",
+            "",
+            node.body.len(),
+            indent = depth * 2
+        ));
+    }
+    out
+}
