@@ -90,3 +90,90 @@ pub trait Tokenizer: Send + Sync {
     /// Appends the morphemes of `text` (one sentence or line) to `out`, covering `text` in order.
     fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), crate::EngineError>;
 }
+
+/// A deterministic, dictionary-free tokenizer: one morpheme per run of kanji, hiragana, katakana,
+/// Latin letters or digits, one per symbol; whitespace is skipped.
+///
+/// A labelled fallback (its [`Tokenizer::name`] is `char-class`) for when no dictionary is loaded,
+/// and the engine's own tests use it so they do not depend on a dictionary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CharClassTokenizer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CharClass {
+    Kanji,
+    Hiragana,
+    Katakana,
+    Latin,
+    Digit,
+    Space,
+    Symbol,
+}
+
+fn char_class(c: char) -> CharClass {
+    match c {
+        _ if c.is_whitespace() => CharClass::Space,
+        '々'
+        | '〆'
+        | 'ヶ'
+        | 'ヵ'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}' => CharClass::Kanji,
+        '\u{3041}'..='\u{309F}' => CharClass::Hiragana,
+        'ー' | '\u{30A1}'..='\u{30FA}' | '\u{30FC}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => {
+            CharClass::Katakana
+        }
+        '0'..='9' | '０'..='９' => CharClass::Digit,
+        _ if c.is_alphabetic() => CharClass::Latin,
+        _ => CharClass::Symbol,
+    }
+}
+
+impl Tokenizer for CharClassTokenizer {
+    fn name(&self) -> &str {
+        "char-class"
+    }
+
+    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), crate::EngineError> {
+        let mut chars = text.char_indices().peekable();
+        while let Some((start, c)) = chars.next() {
+            let class = char_class(c);
+            let mut end = start + c.len_utf8();
+            if class != CharClass::Symbol {
+                while let Some(&(i, n)) = chars.peek() {
+                    if char_class(n) != class {
+                        break;
+                    }
+                    end = i + n.len_utf8();
+                    chars.next();
+                }
+            }
+            let pos = match class {
+                CharClass::Space => continue,
+                CharClass::Kanji | CharClass::Katakana | CharClass::Latin => Pos {
+                    major: PosMajor::Noun,
+                    minor: PosMinor::General,
+                },
+                CharClass::Digit => Pos {
+                    major: PosMajor::Noun,
+                    minor: PosMinor::Number,
+                },
+                CharClass::Hiragana => Pos {
+                    major: PosMajor::Other,
+                    minor: PosMinor::Other,
+                },
+                CharClass::Symbol => Pos {
+                    major: PosMajor::Symbol,
+                    minor: PosMinor::Other,
+                },
+            };
+            out.push(Morpheme {
+                range: start as u32..end as u32,
+                pos,
+                base: None,
+            });
+        }
+        Ok(())
+    }
+}

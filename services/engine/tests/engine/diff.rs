@@ -1,1 +1,201 @@
 //! Tests of the diff stage.
+
+use taisho_engine::diff::{self, DocDiff, OpTag, RowKind, table};
+use taisho_engine::token::CharClassTokenizer;
+use taisho_engine::tokens::tokenize;
+use taisho_engine::{Document, Limits};
+
+use crate::fold::plain_doc;
+
+fn compare_texts(old: &str, new: &str) -> DocDiff {
+    compare_docs(&plain_doc(old), &plain_doc(new), &Limits::default())
+}
+
+fn compare_docs(old: &Document, new: &Document, limits: &Limits) -> DocDiff {
+    let l = Limits::default();
+    let a = tokenize(old, &CharClassTokenizer, &l).expect("tokenises");
+    let b = tokenize(new, &CharClassTokenizer, &l).expect("tokenises");
+    diff::compare((old, &a), (new, &b), limits)
+}
+
+const OLD: &str = "\
+# 1 目的
+
+本市は、情報資産を守るため、ハードウエアの管理を行う。職員は、情報セキュリティポリシーを遵守しなければならない。
+
+# 2 監査
+
+定期的又は必要に応じて監査を実施する。監査の結果は、CISOに報告する。
+
+# 3 評価
+
+情報セキュリティポリシーを見直す。
+";
+
+#[test]
+fn notation_width_and_line_breaks_alone_produce_no_change() {
+    let new = "\
+# １ 目的
+
+企業団は、情報資産を守るため、ハードウェアの
+管理を行う。職員は、情報セキュリティポリシーを順守し
+なければならない。
+
+# ２ 監査
+
+定期的または必要に応じて監査を実施する。監査の結果は、ＣＩＳＯに
+報告する。
+
+# ３ 評価
+
+情報セキュリティポリシーを見直す。
+";
+    let d = compare_texts(OLD, new);
+    assert!(!d.has_changes(), "{}", d.to_text());
+    assert_eq!(d.to_text(), "");
+    assert_eq!(d.stats.equal, 8);
+    assert!(d.degraded.is_none());
+}
+
+#[test]
+fn a_moved_section_is_reported_as_moved() {
+    let new = "\
+# 2 監査
+
+定期的又は必要に応じて監査を実施する。監査の結果は、CISOに報告する。
+
+# 3 評価
+
+情報セキュリティポリシーを見直す。
+
+# 1 目的
+
+本市は、情報資産を守るため、ハードウエアの管理を行う。職員は、情報セキュリティポリシーを遵守しなければならない。
+";
+    let d = compare_texts(OLD, new);
+    assert_eq!(d.stats.moved, 3, "{}", d.to_text());
+    assert_eq!(
+        (d.stats.inserted, d.stats.deleted, d.stats.changed),
+        (0, 0, 0)
+    );
+    let moved: Vec<&str> = d
+        .rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Moved)
+        .filter_map(|r| r.new.as_ref().map(|s| s.text.as_str()))
+        .collect();
+    assert_eq!(moved[0], "1 目的");
+}
+
+#[test]
+fn a_moved_and_slightly_edited_sentence_is_still_a_move() {
+    let old =
+        "甲を定める。乙を定める。丙を定める。情報資産の管理について、必要な事項を別に定める。";
+    let new =
+        "情報資産の管理について、必要な事項を別途定める。甲を定める。乙を定める。丙を定める。";
+    let d = compare_texts(old, new);
+    assert_eq!(d.stats.moved, 1, "{}", d.to_text());
+    assert_eq!((d.stats.inserted, d.stats.deleted), (0, 0));
+    let row = d
+        .rows
+        .iter()
+        .find(|r| r.kind == RowKind::Moved)
+        .expect("moved row");
+    assert!(row.ops.iter().any(|o| o.tag == OpTag::Replace));
+}
+
+const NEW_EDITED: &str = "\
+# 1 目的
+
+本市は、情報資産を守るため、ハードウェアの管理を行う。職員は、情報セキュリティポリシーを遵守するものとする。
+
+# 2 監査
+
+必要に応じて監査を実施する。監査の結果は、CISOに報告する。
+
+# 3 評価
+
+情報セキュリティポリシーを見直す。
+必要に応じて、リスク分析を行う。
+";
+
+#[test]
+fn real_changes_are_reported_on_original_surfaces() {
+    let d = compare_texts(OLD, NEW_EDITED);
+    assert_eq!(d.stats.changed, 2, "{}", d.to_text());
+    assert_eq!(d.stats.inserted, 1);
+    let dropped = d
+        .rows
+        .iter()
+        .flat_map(|r| &r.ops)
+        .find(|o| o.tag == OpTag::Delete)
+        .and_then(|o| o.old.as_ref())
+        .expect("a deletion");
+    assert_eq!(dropped.text, "定期的又は");
+    assert_eq!(&OLD[dropped.byte.clone()], "定期的又は");
+}
+
+#[test]
+fn json_ops_snapshot() {
+    let d = compare_texts(OLD, NEW_EDITED);
+    let changes: Vec<_> = d.rows.iter().filter(|r| r.is_change()).collect();
+    insta::assert_json_snapshot!("diff_json_ops", changes);
+}
+
+#[test]
+fn text_view_snapshot() {
+    let d = compare_texts(OLD, NEW_EDITED);
+    insta::assert_snapshot!("diff_text_view", d.to_text());
+}
+
+#[test]
+fn html_table_is_a_standalone_escaped_document() {
+    let old = "<b>甲</b>を定める。&乙を定める。";
+    let new = "<b>甲</b>を定めない。&乙を定める。丙も定める。";
+    let d = compare_texts(old, new);
+    let html = table::render_html(&d, "旧<規程>", "新&規程");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<html lang=\"ja\">"));
+    assert!(html.contains("<caption>新旧対照表</caption>"));
+    assert!(html.contains("旧&lt;規程&gt;") && html.contains("新&amp;規程"));
+    assert!(!html.contains("<b>"), "document text is escaped");
+    assert!(html.contains("&lt;b&gt;甲&lt;/b&gt;"));
+    assert!(html.contains("<span class=\"underline\">"));
+    assert!(html.contains("（新設）"));
+    // 改正後 is the left column.
+    let after = html.find("<th>改正後</th>").expect("改正後 header");
+    let before = html.find("<th>改正前</th>").expect("改正前 header");
+    assert!(after < before);
+    assert!(!html.contains("<script") && !html.contains("http"));
+}
+
+#[test]
+fn html_table_snapshot() {
+    let d = compare_texts(OLD, NEW_EDITED);
+    insta::assert_snapshot!(
+        "diff_html_table",
+        table::render_html(&d, "旧規程", "新規程")
+    );
+}
+
+#[test]
+fn past_the_deadline_the_diff_degrades_with_a_label() {
+    let limits = Limits {
+        deadline: std::time::Duration::ZERO,
+        ..Limits::default()
+    };
+    let d = compare_docs(&plain_doc(OLD), &plain_doc(NEW_EDITED), &limits);
+    let degraded = d.degraded.as_ref().expect("degraded");
+    assert_eq!(degraded.reason, "deadline");
+    assert!(d.rows.iter().any(|r| r.degraded));
+    assert!(d.to_text().starts_with("# degraded (deadline)"));
+    // Still a usable diff: the real change is inside a whole-sentence replacement.
+    assert!(d.has_changes());
+}
+
+#[test]
+fn empty_documents_compare_equal() {
+    let d = compare_texts("", "");
+    assert!(!d.has_changes());
+    assert!(d.rows.is_empty());
+}
