@@ -203,8 +203,7 @@ fn char_width(c: char) -> u32 {
 }
 
 fn width(s: &str) -> u32 {
-    s.chars()
-        .fold(0u32, |w, c| w.saturating_add(char_width(c)))
+    s.chars().fold(0u32, |w, c| w.saturating_add(char_width(c)))
 }
 
 fn is_sentence_end(c: char) -> bool {
@@ -212,11 +211,17 @@ fn is_sentence_end(c: char) -> bool {
 }
 
 fn is_open_bracket(c: char) -> bool {
-    matches!(c, '（' | '(' | '「' | '『' | '【' | '［' | '[' | '〔' | '｛' | '〈' | '《')
+    matches!(
+        c,
+        '（' | '(' | '「' | '『' | '【' | '［' | '[' | '〔' | '｛' | '〈' | '《'
+    )
 }
 
 fn is_close_bracket(c: char) -> bool {
-    matches!(c, '）' | ')' | '」' | '』' | '】' | '］' | ']' | '〕' | '｝' | '〉' | '》')
+    matches!(
+        c,
+        '）' | ')' | '」' | '』' | '】' | '］' | ']' | '〕' | '｝' | '〉' | '》'
+    )
 }
 
 fn bracket_depth(s: &str, mut depth: u32) -> u32 {
@@ -265,10 +270,7 @@ fn toc_leader(s: &str) -> Option<Leader> {
     if text.is_empty() || leader.is_empty() {
         return None;
     }
-    let dots = leader
-        .chars()
-        .filter(|&c| !is_blank(c))
-        .count();
+    let dots = leader.chars().filter(|&c| !is_blank(c)).count();
     let spaces = leader.chars().filter(|&c| is_blank(c)).count();
     if leader.contains('\t') || dots >= 2 || leader.contains(['…', '‥']) {
         Some(Leader::Strong)
@@ -280,12 +282,19 @@ fn toc_leader(s: &str) -> Option<Leader> {
 }
 
 fn is_toc_leader(c: char) -> bool {
-    is_blank(c) || matches!(c, '.' | '…' | '‥' | '・' | '･' | '·' | '．' | '-' | '－' | '─' | '—')
+    is_blank(c)
+        || matches!(
+            c,
+            '.' | '…' | '‥' | '・' | '･' | '·' | '．' | '-' | '－' | '─' | '—'
+        )
 }
 
 fn is_toc_title(s: &str) -> bool {
     let compact: String = s.chars().filter(|&c| !is_blank(c)).collect();
-    matches!(compact.as_str(), "目次" | "もくじ" | "目録" | "CONTENTS" | "Contents")
+    matches!(
+        compact.as_str(),
+        "目次" | "もくじ" | "目録" | "CONTENTS" | "Contents"
+    )
 }
 
 /// Marks runs of TOC lines. A run (blank lines allowed inside) counts if it is long, has dot
@@ -389,7 +398,8 @@ fn is_page_token(s: &str) -> bool {
         && s.chars().count() <= 4
         && (s.chars().all(is_digit)
             || s.chars().all(|c| ('\u{2160}'..='\u{217f}').contains(&c))
-            || s.chars().all(|c| matches!(c, 'i' | 'v' | 'x' | 'I' | 'V' | 'X')))
+            || s.chars()
+                .all(|c| matches!(c, 'i' | 'v' | 'x' | 'I' | 'V' | 'X')))
 }
 
 fn page_number(s: &str) -> Option<PageNumber> {
@@ -518,8 +528,20 @@ fn start_kind(s: &str) -> Start {
     }
     if ('\u{3041}'..='\u{309f}').contains(&c) {
         const OPENERS: [&str; 14] = [
-            "なお", "また", "ただし", "この", "その", "これ", "それ", "さらに", "したがって",
-            "よって", "あわせて", "おって", "かつ", "もって",
+            "なお",
+            "また",
+            "ただし",
+            "この",
+            "その",
+            "これ",
+            "それ",
+            "さらに",
+            "したがって",
+            "よって",
+            "あわせて",
+            "おって",
+            "かつ",
+            "もって",
         ];
         if OPENERS.iter().any(|o| s.starts_with(o)) {
             return Start::Other;
@@ -577,8 +599,7 @@ impl JoinContext<'_> {
         let full = threshold.is_some_and(|f| cur.width >= f);
         let labelled = first && cur.marker.is_some();
         // A heading is a noun phrase: no comma, and no が/を that would make it a clause.
-        let heading_like =
-            labelled && !cur.body(self.src).contains(['、', '，', ',', 'が', 'を']);
+        let heading_like = labelled && !cur.body(self.src).contains(['、', '，', ',', 'が', 'を']);
         if heading_like {
             return start == Start::Strong
                 || (full && start == Start::Hiragana)
@@ -606,7 +627,9 @@ fn join_lines(
     full: Option<u32>,
     deadline: Deadline,
 ) -> Result<Vec<Vec<usize>>, EngineError> {
-    let content: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].is_content()).collect();
+    let content: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].is_content())
+        .collect();
     let ctx = JoinContext { src, full };
     let mut groups = Vec::new();
     let mut k = 0;
@@ -617,10 +640,9 @@ fn join_lines(
         let mut group = vec![content[k]];
         let head = &lines[content[k]];
         let mut depth = bracket_depth(head.body(src), 0);
-        let indent = head
-            .marker
-            .as_ref()
-            .map_or(0, |m| width(head.text(src).get(..m.text_start).unwrap_or("")));
+        let indent = head.marker.as_ref().map_or(0, |m| {
+            width(head.text(src).get(..m.text_start).unwrap_or(""))
+        });
         while let Some(&next) = content.get(k + 1) {
             let cur = &lines[*group.last().unwrap_or(&content[k])];
             let after = content.get(k + 2).map(|&i| &lines[i]);

@@ -443,11 +443,17 @@ fn starts_row(s: &str) -> bool {
 }
 
 fn is_open(c: char) -> bool {
-    matches!(c, '（' | '(' | '「' | '『' | '【' | '［' | '〔' | '｛' | '〈' | '《')
+    matches!(
+        c,
+        '（' | '(' | '「' | '『' | '【' | '［' | '〔' | '｛' | '〈' | '《'
+    )
 }
 
 fn is_close(c: char) -> bool {
-    matches!(c, '）' | ')' | '」' | '』' | '】' | '］' | '〕' | '｝' | '〉' | '》')
+    matches!(
+        c,
+        '）' | ')' | '」' | '』' | '】' | '］' | '〕' | '｝' | '〉' | '》'
+    )
 }
 
 /// Brackets left open longer than this (bytes) are taken as unbalanced, so one stray 「（」 does

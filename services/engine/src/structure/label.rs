@@ -69,7 +69,11 @@ fn is_hiragana(c: char) -> bool {
 /// Characters that, right after a would-be label, show it is a reference inside a sentence
 /// (「第２章に定める」, 「(1)の分類」, 「①から③まで」) rather than a label.
 fn continues_sentence(c: char) -> bool {
-    is_hiragana(c) || matches!(c, '、' | '。' | '，' | '．' | ',' | '及' | '又' | '並' | '若' | '等')
+    is_hiragana(c)
+        || matches!(
+            c,
+            '、' | '。' | '，' | '．' | ',' | '及' | '又' | '並' | '若' | '等'
+        )
 }
 
 fn digit_value(c: char) -> Option<u32> {
@@ -298,10 +302,15 @@ fn numbered(s: &str) -> Option<(Scheme, Style, u32, usize)> {
         return match after(len) {
             Some(c) if is_space(c) => Some((scheme, style, n, len)),
             Some(c @ ('.' | '．')) => Some((scheme, style, n, len + c.len_utf8())),
-            Some(c @ (')' | '）')) if scheme == Scheme::Katakana => {
-                Some((Scheme::ParenKatakana, Style::HalfParen, n, len + c.len_utf8()))
+            Some(c @ (')' | '）')) if scheme == Scheme::Katakana => Some((
+                Scheme::ParenKatakana,
+                Style::HalfParen,
+                n,
+                len + c.len_utf8(),
+            )),
+            Some(c @ (')' | '）')) => {
+                Some((Scheme::ParenRoman, Style::HalfParen, n, len + c.len_utf8()))
             }
-            Some(c @ (')' | '）')) => Some((Scheme::ParenRoman, Style::HalfParen, n, len + c.len_utf8())),
             // A lone Roman numeral may be a split heading; a lone katakana is a word.
             None if scheme == Scheme::Roman => Some((scheme, style, n, len)),
             _ => None,
@@ -446,19 +455,37 @@ mod tests {
 
     #[test]
     fn each_scheme_is_recognised() {
-        assert_eq!(key("第２章 基準"), Some((Scheme::Chapter, 2, "第２章".into())));
-        assert_eq!(key("第十条 目的"), Some((Scheme::Article, 10, "第十条".into())));
+        assert_eq!(
+            key("第２章 基準"),
+            Some((Scheme::Chapter, 2, "第２章".into()))
+        );
+        assert_eq!(
+            key("第十条 目的"),
+            Some((Scheme::Article, 10, "第十条".into()))
+        );
         assert_eq!(key("１０ 実施"), Some((Scheme::Arabic, 10, "１０".into())));
         assert_eq!(key("## 1. 目的"), Some((Scheme::Arabic, 1, "1.".into())));
-        assert_eq!(key("（１３） 無害化"), Some((Scheme::ParenArabic, 13, "（１３）".into())));
+        assert_eq!(
+            key("（１３） 無害化"),
+            Some((Scheme::ParenArabic, 13, "（１３）".into()))
+        );
         assert_eq!(key("⑳ 最後"), Some((Scheme::Circled, 20, "⑳".into())));
         assert_eq!(key("ウ 技術"), Some((Scheme::Katakana, 3, "ウ".into())));
-        assert_eq!(key("(イ) 項目"), Some((Scheme::ParenKatakana, 2, "(イ)".into())));
+        assert_eq!(
+            key("(イ) 項目"),
+            Some((Scheme::ParenKatakana, 2, "(イ)".into()))
+        );
         assert_eq!(key("ⅲ 統括"), Some((Scheme::Roman, 3, "ⅲ".into())));
-        assert_eq!(key("(iv) 項目"), Some((Scheme::ParenRoman, 4, "(iv)".into())));
+        assert_eq!(
+            key("(iv) 項目"),
+            Some((Scheme::ParenRoman, 4, "(iv)".into()))
+        );
         assert_eq!(key("- ②L G W A N"), Some((Scheme::Circled, 2, "②".into())));
         assert_eq!(key("・障害の内容"), Some((Scheme::Bullet, 0, "・".into())));
-        assert_eq!(key("### 見出し"), Some((Scheme::MarkdownHeading, 0, "###".into())));
+        assert_eq!(
+            key("### 見出し"),
+            Some((Scheme::MarkdownHeading, 0, "###".into()))
+        );
     }
 
     #[test]
