@@ -1,0 +1,302 @@
+//! [`JapaneseTokenizer`]: the engine's [`Tokenizer`] over lindera + IPADIC + the domain dictionary.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use lindera::mode::Mode;
+use lindera::segmenter::Segmenter;
+use lindera_dictionary::dictionary::DetailFields;
+use lindera_dictionary::viterbi::{Lattice, WordId};
+use taisho_engine::{EngineError, Morpheme, Pos, PosMajor, PosMinor, Tokenizer};
+
+use crate::dictionary::{self, DictionaryConfig};
+use crate::error::DictionaryError;
+
+const SYMBOL: Pos = Pos {
+    major: PosMajor::Symbol,
+    minor: PosMinor::Other,
+};
+
+/// Index of the dictionary (base) form among a word's detail fields (POS ×4, conjugation ×2,
+/// base form, reading, pronunciation).
+const BASE_FORM_FIELD: usize = 6;
+
+thread_local! {
+    /// One lattice per thread, reused across calls: allocating it per line costs more than the
+    /// segmentation of a short line. Safe to share between tokenizers with different
+    /// dictionaries, as lindera resets it for every sentence.
+    static LATTICE: RefCell<Lattice> = RefCell::new(Lattice::default());
+}
+
+/// Morphological analyser: lindera with IPADIC and Taisho's domain user dictionary.
+///
+/// Load it once and share it (`Arc`, or [`JapaneseTokenizer::shared`]); it is `Send + Sync` and
+/// segmenting takes `&self`.
+pub struct JapaneseTokenizer {
+    segmenter: Segmenter,
+    dictionary_dir: PathBuf,
+}
+
+impl std::fmt::Debug for JapaneseTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JapaneseTokenizer")
+            .field("dictionary_dir", &self.dictionary_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JapaneseTokenizer {
+    /// The name reported by [`Tokenizer::name`].
+    pub const NAME: &'static str = "lindera-ipadic";
+
+    /// Loads the tokenizer, building the IPADIC dictionary into the cache first if it is not
+    /// there yet (about 2–7 s and ~270 MB peak, once per machine and lindera version).
+    pub fn new(config: &DictionaryConfig) -> Result<Self, DictionaryError> {
+        let (system, dictionary_dir) = dictionary::load_system(config)?;
+        let user = dictionary::load_user()?;
+        // Whitespace is dropped (lindera's MeCab-compatible default), as the engine's own
+        // `CharClassTokenizer` does: PDF extraction leaves stray spaces that must not become
+        // tokens in diffs. Every other byte is covered.
+        let segmenter = Segmenter::new(Mode::Normal, system, Some(user));
+        Ok(Self {
+            segmenter,
+            dictionary_dir,
+        })
+    }
+
+    /// [`JapaneseTokenizer::new`] with everything resolved from the environment and defaults.
+    pub fn from_env() -> Result<Self, DictionaryError> {
+        Self::new(&DictionaryConfig::default())
+    }
+
+    /// The process-wide tokenizer, configured from the environment, loaded on first call.
+    ///
+    /// A failure is remembered too: the environment does not change while the process runs, so
+    /// retrying would only repeat a slow failing build.
+    pub fn shared() -> Result<Arc<Self>, DictionaryError> {
+        static SHARED: OnceLock<Result<Arc<JapaneseTokenizer>, DictionaryError>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| Self::from_env().map(Arc::new))
+            .clone()
+    }
+
+    /// The directory of the memory-mapped system dictionary.
+    pub fn dictionary_dir(&self) -> &Path {
+        &self.dictionary_dir
+    }
+
+    /// The underlying lindera segmenter, for benchmarks and diagnostics.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
+    }
+
+    fn segment_with(
+        &self,
+        text: &str,
+        lattice: &mut Lattice,
+        out: &mut Vec<Morpheme>,
+    ) -> Result<(), EngineError> {
+        if u32::try_from(text.len()).is_err() {
+            return Err(EngineError::Tokeniser {
+                reason: format!(
+                    "text of {} bytes exceeds the 4 GiB offset range",
+                    text.len()
+                ),
+            });
+        }
+        let tokens = self
+            .segmenter
+            .segment_with_lattice(Cow::Borrowed(text), lattice)
+            .map_err(tokeniser_error)?;
+        out.reserve(tokens.len());
+        for token in &tokens {
+            let surface = text.get(token.byte_start..token.byte_end).unwrap_or("");
+            if token.word_id.is_unknown() && surface.contains(char::is_whitespace) {
+                // IPADIC's char.def files U+3000 under SYMBOL, so lindera groups it with the
+                // symbol beside it into one unknown noun (「　（」). Whitespace never belongs to a
+                // morpheme: segment the pieces between the spaces on their own (rare path).
+                for (offset, piece) in non_space_pieces(surface) {
+                    let pieces = self
+                        .segmenter
+                        .segment_with_lattice(Cow::Borrowed(piece), lattice)
+                        .map_err(tokeniser_error)?;
+                    for t in &pieces {
+                        self.push(
+                            token.byte_start + offset,
+                            t.byte_start..t.byte_end,
+                            t.word_id,
+                            piece,
+                            out,
+                        );
+                    }
+                }
+                continue;
+            }
+            self.push(
+                0,
+                token.byte_start..token.byte_end,
+                token.word_id,
+                text,
+                out,
+            );
+        }
+        Ok(())
+    }
+
+    /// Appends the morpheme at `range` of `text`, which itself starts `offset` bytes into the text
+    /// being segmented.
+    fn push(
+        &self,
+        offset: usize,
+        range: Range<usize>,
+        word_id: WordId,
+        text: &str,
+        out: &mut Vec<Morpheme>,
+    ) {
+        let surface = text.get(range.clone()).unwrap_or("");
+        let (pos, base) = self.describe(word_id, surface);
+        out.push(Morpheme {
+            // In range: offsets are <= the segmented text's length, checked to fit in u32.
+            range: (offset + range.start) as u32..(offset + range.end) as u32,
+            pos,
+            base,
+        });
+    }
+
+    /// POS and base form straight from the dictionary's packed bytes: `Token::details()` would
+    /// allocate a vector per token, which costs more than the lookup itself.
+    fn describe(&self, word_id: WordId, surface: &str) -> (Pos, Option<Box<str>>) {
+        let id = word_id.id() as usize;
+        let dictionary = &self.segmenter.dictionary;
+        let mut fields = if word_id.is_unknown() {
+            dictionary.unknown_word_details_iter(id)
+        } else if word_id.is_system() {
+            dictionary.word_details_iter(id)
+        } else {
+            match &self.segmenter.user_dictionary {
+                Some(user) => user.word_details_iter(id),
+                None => DetailFields::unk(),
+            }
+        };
+        let major = fields.next().unwrap_or("*");
+        let minor = fields.next().unwrap_or("*");
+        let base = fields
+            .nth(BASE_FORM_FIELD - 2)
+            .filter(|b| *b != "*" && !b.is_empty() && *b != surface)
+            .map(Box::from);
+        let pos = if word_id.is_unknown() && !surface.chars().any(char::is_alphanumeric) {
+            // IPADIC's unknown-word model tags runs of symbols 名詞,サ変接続 (「##」, 「.」); they
+            // must not pass for content words.
+            SYMBOL
+        } else {
+            map_pos(major, minor, word_id.is_unknown())
+        };
+        (pos, base)
+    }
+}
+
+impl Tokenizer for JapaneseTokenizer {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), EngineError> {
+        LATTICE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut lattice) => self.segment_with(text, &mut lattice, out),
+            // Only reachable if segmenting re-entered itself on this thread; a fresh lattice
+            // keeps that correct instead of panicking.
+            Err(_) => self.segment_with(text, &mut Lattice::default(), out),
+        })
+    }
+}
+
+fn tokeniser_error(e: lindera::error::LinderaError) -> EngineError {
+    EngineError::Tokeniser {
+        reason: e.to_string(),
+    }
+}
+
+/// The maximal runs of non-whitespace chars of `s`, with their byte offsets.
+fn non_space_pieces(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    s.split(char::is_whitespace)
+        .filter(|piece| !piece.is_empty())
+        .map(move |piece| (piece.as_ptr() as usize - s.as_ptr() as usize, piece))
+}
+
+/// Maps IPADIC's first two POS columns to the engine's [`Pos`].
+///
+/// Words not in the dictionary get [`PosMajor::Unknown`] with the sub-category IPADIC's unknown
+/// word model guessed (so an unknown number stays [`PosMinor::Number`]), except symbols, which
+/// stay [`PosMajor::Symbol`]: they carry no meaning whether known or not. (The tokenizer also
+/// treats an unknown word without any letter or digit as a symbol, whatever IPADIC guessed.)
+pub fn map_pos(major: &str, minor: &str, unknown: bool) -> Pos {
+    let major = match major {
+        "名詞" => PosMajor::Noun,
+        "動詞" => PosMajor::Verb,
+        "形容詞" => PosMajor::Adjective,
+        "副詞" => PosMajor::Adverb,
+        "連体詞" => PosMajor::Adnominal,
+        "接続詞" => PosMajor::Conjunction,
+        "助詞" => PosMajor::Particle,
+        "助動詞" => PosMajor::AuxiliaryVerb,
+        "感動詞" => PosMajor::Interjection,
+        "接頭詞" => PosMajor::Prefix,
+        "記号" => PosMajor::Symbol,
+        "フィラー" => PosMajor::Filler,
+        "その他" => PosMajor::Other,
+        _ => PosMajor::Unknown,
+    };
+    let minor = match minor {
+        "一般" => PosMinor::General,
+        "固有名詞" => PosMinor::ProperNoun,
+        "代名詞" => PosMinor::Pronoun,
+        "数" => PosMinor::Number,
+        "接尾" => PosMinor::Suffix,
+        "非自立" => PosMinor::NonIndependent,
+        "サ変接続" => PosMinor::VerbalNoun,
+        "形容動詞語幹" => PosMinor::AdjectivalNoun,
+        "副詞可能" => PosMinor::AdverbialNoun,
+        "格助詞" => PosMinor::CaseParticle,
+        "接続助詞" => PosMinor::ConjunctiveParticle,
+        _ => PosMinor::Other,
+    };
+    let major = if unknown && major != PosMajor::Symbol {
+        PosMajor::Unknown
+    } else {
+        major
+    };
+    Pos { major, minor }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizer_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<JapaneseTokenizer>();
+    }
+
+    #[test]
+    fn unknown_symbols_stay_symbols() {
+        assert_eq!(map_pos("記号", "空白", true).major, PosMajor::Symbol);
+        assert_eq!(
+            map_pos("名詞", "数", true),
+            Pos {
+                major: PosMajor::Unknown,
+                minor: PosMinor::Number
+            }
+        );
+        assert_eq!(
+            map_pos("名詞", "サ変接続", false),
+            Pos {
+                major: PosMajor::Noun,
+                minor: PosMinor::VerbalNoun
+            }
+        );
+    }
+}
