@@ -325,19 +325,12 @@ fn mark_tables_of_contents(src: &str, lines: &mut [Line]) {
         }
         let title = lines[..i]
             .iter()
-            .rev()
-            .find(|l| l.is_content())
-            .filter(|l| is_toc_title(l.text(src)))
-            .map(|l| l.range.clone());
+            .rposition(Line::is_content)
+            .filter(|&t| is_toc_title(lines[t].text(src)));
         let accepted = run.len() >= 3 || (dotted && run.len() >= 2) || title.is_some();
         if accepted {
-            for &k in &run {
+            for &k in run.iter().chain(&title) {
                 lines[k].class = Class::Artefact(ArtefactKind::TableOfContents);
-            }
-            if let Some(t) = title
-                && let Some(l) = lines.iter_mut().find(|l| l.range == t)
-            {
-                l.class = Class::Artefact(ArtefactKind::TableOfContents);
             }
         }
         i = j.max(i + 1);

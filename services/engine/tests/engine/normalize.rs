@@ -314,3 +314,22 @@ fn seed_clean_text_snapshot() {
         insta::assert_snapshot!(format!("clean_{s}"), d.clean.as_str());
     }
 }
+
+#[test]
+fn pathological_repetitions_of_artefact_shapes_stay_linear() {
+    let started = std::time::Instant::now();
+    for text in [
+        "目次\n1\t目的\t1\n".repeat(50_000),
+        "12\n\n\n".repeat(100_000),
+        "成田市\n".repeat(100_000),
+        format!("{}\n", "情報".repeat(40)).repeat(50_000),
+    ] {
+        let n = norm(&text);
+        assert!(n.clean.len() <= text.len() + text.len() / 2);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
