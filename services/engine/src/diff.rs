@@ -91,7 +91,12 @@ pub struct Op {
 /// One side (old or new) of a row: one sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Side {
+    /// The first sentence of this side.
     pub sentence: SentenceId,
+    /// How many sentences the side covers (from `sentence` on): more than one when the other
+    /// document splits or joins sentences differently (line breaks, extraction) but says the
+    /// same.
+    pub sentences: u32,
     /// Numbering path of the sentence's node (e.g. `6/(3)/①`); empty at the root.
     pub path: String,
     pub heading: bool,
@@ -273,6 +278,8 @@ struct Unit {
     heading: bool,
     /// Sorted token ids, for similarity.
     bag: Vec<u32>,
+    /// All folded keys joined: equal across documents when only the sentence split differs.
+    joined: String,
 }
 
 impl<'a> Doc<'a> {
@@ -296,6 +303,10 @@ impl<'a> Doc<'a> {
             }
             let mut h = std::collections::hash_map::DefaultHasher::new();
             slice.hash(&mut h);
+            let joined: String = tokens.tokens[tok.clone()]
+                .iter()
+                .map(|t| t.key(tokens))
+                .collect();
             let mut bag = slice.to_vec();
             bag.sort_unstable();
             let heading = doc
@@ -308,6 +319,7 @@ impl<'a> Doc<'a> {
                 hash: h.finish(),
                 heading,
                 bag,
+                joined,
             });
         }
         let mut artefacts: Vec<Range<usize>> =
@@ -381,12 +393,31 @@ impl<'a> Doc<'a> {
     }
 
     fn side(&self, u: &Unit) -> Side {
-        let span = self.span(u.tok.clone(), &u.tok);
+        self.group_side(std::slice::from_ref(u))
+    }
+
+    /// One side covering consecutive units.
+    fn group_side(&self, units: &[Unit]) -> Side {
+        let (Some(u), Some(last)) = (units.first(), units.last()) else {
+            return Side {
+                sentence: SentenceId(0),
+                sentences: 0,
+                path: String::new(),
+                heading: false,
+                line: 0,
+                byte: 0..0,
+                char: 0..0,
+                text: String::new(),
+            };
+        };
+        let tok = u.tok.start..last.tok.end;
+        let span = self.span(tok.clone(), &tok);
         let (byte, char, text) =
             span.map_or((0..0, 0..0, String::new()), |s| (s.byte, s.char, s.text));
         let line = self.lines.partition_point(|&l| l <= byte.start) as u32;
         Side {
             sentence: u.sentence,
+            sentences: last.sentence.0 - u.sentence.0 + 1,
             path: self.path(u).to_owned(),
             heading: u.heading,
             line,
@@ -397,8 +428,28 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// Appends `s` without line breaks: a whitespace run containing a line break is dropped whole
+/// (in Japanese text a wrapped line is joined without a space; extraction often leaves trailing
+/// spaces before the break).
 fn push_without_breaks(out: &mut String, s: &str) {
-    out.extend(s.chars().filter(|&c| c != '\n' && c != '\r'));
+    let mut run = String::new();
+    let mut run_breaks = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            run.push(c);
+            run_breaks |= matches!(c, '\n' | '\r');
+            continue;
+        }
+        if !run_breaks {
+            out.push_str(&run);
+        }
+        run.clear();
+        run_breaks = false;
+        out.push(c);
+    }
+    if !run_breaks {
+        out.push_str(&run);
+    }
 }
 
 /// Dice coefficient of two sorted bags.
@@ -429,6 +480,8 @@ fn instant(deadline: &Deadline) -> Instant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
     Open,
+    /// Part of `groups[g]`: same text, split into sentences differently.
+    Grouped(usize),
     Paired(usize),
     Moved(usize),
 }
@@ -469,7 +522,34 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
         }
     }
 
-    // 2. Exact moves.
+    // 2. Same text split differently: runs of sentences whose joined keys are equal.
+    let mut groups: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    for (o, n) in &gaps {
+        if o.len() * n.len() > MAX_PAIR_CANDIDATES {
+            continue;
+        }
+        let mut next_new = n.start;
+        for i in o.clone() {
+            if old_fate[i] != Fate::Open {
+                continue;
+            }
+            for j in next_new..n.end {
+                if new_fate[j] != Fate::Open {
+                    continue;
+                }
+                if let Some((oe, ne)) = grow_group(&a.units, i, o.end, &b.units, j, n.end) {
+                    let g = groups.len();
+                    old_fate[i..oe].fill(Fate::Grouped(g));
+                    new_fate[j..ne].fill(Fate::Grouped(g));
+                    groups.push((i..oe, j..ne));
+                    next_new = ne;
+                    break;
+                }
+            }
+        }
+    }
+
+    // 3. Exact moves.
     let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, f) in old_fate.iter().enumerate() {
         if *f == Fate::Open {
@@ -488,7 +568,7 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
         }
     }
 
-    // 3. Pairs inside each stretch, in order, best first.
+    // 4. Pairs inside each stretch, in order, best first.
     for (o, n) in &gaps {
         let olds: Vec<usize> = o.clone().filter(|&i| old_fate[i] == Fate::Open).collect();
         let news: Vec<usize> = n.clone().filter(|&j| new_fate[j] == Fate::Open).collect();
@@ -528,7 +608,7 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
         }
     }
 
-    // 4. Near-identical moves among what is left.
+    // 5. Near-identical moves among what is left.
     let olds: Vec<usize> = (0..a.units.len())
         .filter(|&i| old_fate[i] == Fate::Open)
         .collect();
@@ -557,7 +637,7 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
         }
     }
 
-    // 5. Rows in new order, deletions where they were in the old document.
+    // 6. Rows in new order, deletions where they were in the old document.
     let mut rows = Vec::with_capacity(b.units.len() + a.units.len() / 4);
     let mut stats = Stats::default();
     let mut degraded_rows = 0usize;
@@ -616,6 +696,24 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
                 degraded_rows += usize::from(row.degraded);
                 rows.push(row);
             }
+            Fate::Grouped(g) => {
+                let Some((o, n)) = groups.get(g).cloned() else {
+                    continue;
+                };
+                if j != n.start {
+                    continue;
+                }
+                emit_deleted_before(o.start, &mut rows, &mut stats);
+                stats.equal += 1;
+                rows.push(Row {
+                    kind: RowKind::Equal,
+                    old: Some(a.group_side(&a.units[o.clone()])),
+                    new: Some(b.group_side(&b.units[n])),
+                    ops: Vec::new(),
+                    degraded: false,
+                });
+                emit_deleted_before(o.end, &mut rows, &mut stats);
+            }
             Fate::Open => {
                 stats.inserted += 1;
                 stats.tokens_inserted += v.tok.len();
@@ -643,6 +741,42 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
         rows,
         stats,
         degraded,
+    }
+}
+
+/// Most sentences one side of a split group may span.
+const MAX_GROUP: usize = 8;
+
+/// If old units from `i` and new units from `j` (each at most up to its `end`) have equal joined
+/// keys over some runs, the ends of those runs. Grows the shorter side while it is a prefix of
+/// the other, so it costs one failed prefix test for most pairs.
+fn grow_group(
+    old: &[Unit],
+    i: usize,
+    old_end: usize,
+    new: &[Unit],
+    j: usize,
+    new_end: usize,
+) -> Option<(usize, usize)> {
+    let (x, y) = (&old.get(i)?.joined, &new.get(j)?.joined);
+    if !(x.starts_with(y.as_str()) || y.starts_with(x.as_str())) {
+        return None;
+    }
+    let (mut a, mut b) = (x.clone(), y.clone());
+    let (mut oe, mut ne) = (i + 1, j + 1);
+    loop {
+        if a == b {
+            return Some((oe, ne));
+        }
+        if a.len() < b.len() && b.starts_with(&a) && oe < old_end && oe - i < MAX_GROUP {
+            a.push_str(&old.get(oe)?.joined);
+            oe += 1;
+        } else if b.len() < a.len() && a.starts_with(&b) && ne < new_end && ne - j < MAX_GROUP {
+            b.push_str(&new.get(ne)?.joined);
+            ne += 1;
+        } else {
+            return None;
+        }
     }
 }
 

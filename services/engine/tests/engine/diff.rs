@@ -199,3 +199,110 @@ fn empty_documents_compare_equal() {
     assert!(!d.has_changes());
     assert!(d.rows.is_empty());
 }
+
+/// Seed 004 re-spelt: notation variants, full-width digits, re-wrapped lines.
+pub fn respelt(text: &str) -> String {
+    let text = text
+        .replace("遵守", "順守")
+        .replace("強靱", "強靭")
+        .replace("ハードウェア", "ハードウエア")
+        .replace("ソフトウェア", "ソフトウエア")
+        .replace("及び", "および")
+        .replace("又は", "または")
+        .replace("講じる", "講ずる");
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut col = 0;
+    for (i, &c) in chars.iter().enumerate() {
+        let c = match c {
+            '0'..='9' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        out.push(c);
+        col = if c == '\n' { 0 } else { col + 1 };
+        // Re-wrap long lines the way a PDF does, between two kanji or hiragana (a line starting
+        // with ・, ア or （１） would rightly read as a new item).
+        let joinable = |c: char| matches!(c, '\u{3041}'..='\u{309F}' | '\u{4E00}'..='\u{9FFF}');
+        if col >= 23 && joinable(c) && chars.get(i + 1).is_some_and(|&n| joinable(n)) {
+            out.push('\n');
+            col = 0;
+        }
+    }
+    out
+}
+
+#[test]
+fn seed_004_against_a_respelt_copy_has_no_changes() {
+    let original = crate::seed("004");
+    let text = String::from_utf8(original.clone()).expect("utf-8 seed");
+    let limits = Limits::default();
+    let old = taisho_engine::read(&original, None, &limits).expect("reads");
+    let new = taisho_engine::read(respelt(&text).as_bytes(), None, &limits).expect("reads");
+    assert!(old.sentences.len() > 50, "structure parsed");
+    let d = compare_docs(&old, &new, &limits);
+    assert!(!d.has_changes(), "{}", d.to_text());
+}
+
+/// The old-side texts a diff deletes: whole deleted sentences and deleted or replaced spans.
+pub fn deleted_texts(d: &DocDiff) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &d.rows {
+        match r.kind {
+            RowKind::Deleted => out.extend(r.old.as_ref().map(|s| s.text.clone())),
+            RowKind::Changed | RowKind::Moved => out.extend(
+                r.ops
+                    .iter()
+                    .filter(|o| matches!(o.tag, OpTag::Delete | OpTag::Replace))
+                    .filter_map(|o| o.old.as_ref().map(|s| s.text.clone())),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn seed_004_against_000_shows_the_real_differences_with_the_fallback_tokenizer() {
+    let limits = Limits::default();
+    let old = taisho_engine::read(&crate::seed("004"), None, &limits).expect("reads");
+    let new = taisho_engine::read(&crate::seed("000"), None, &limits).expect("reads");
+    let d = compare_docs(&old, &new, &limits);
+    let deleted = deleted_texts(&d);
+    for expected in [
+        // definitions (8)–(12) are missing from 000
+        "マイナンバー利用事務系（個人番号利用事務系）",
+        "LGWAN接続系",
+        "インターネット接続系",
+        "通信経路の分割",
+        "無害化通信",
+        // so is the 強靱性 section
+        "情報システム全体の強靱性の向上",
+        // section 7 drops the frequency
+        "定期的又は",
+        // and 6 (4) drops 情報システム室
+        "情報システム室、",
+    ] {
+        assert!(
+            deleted.iter().any(|t| t == expected),
+            "{expected} not deleted:\n{}",
+            d.to_text()
+        );
+    }
+    // The body placeholder is a slot: 企業団 vs 本組合 is not a change in section 1's last use.
+    assert!(!deleted.iter().any(|t| t == "企業団"), "{deleted:?}");
+    assert_eq!(d.stats.moved, 0);
+}
+
+#[test]
+fn sentences_split_differently_are_equal() {
+    let old = "甲を定め\n\nる。乙を定める。";
+    let new = "甲を定める。乙を\n\n定める。";
+    let d = compare_texts(old, new);
+    assert!(!d.has_changes(), "{}", d.to_text());
+    let first = &d.rows[0];
+    assert_eq!(first.old.as_ref().map(|s| s.sentences), Some(2));
+    assert_eq!(
+        first.old.as_ref().map(|s| s.text.as_str()),
+        Some("甲を定める。")
+    );
+}
