@@ -269,3 +269,26 @@ fn item_serialises_with_codes_as_in_the_data_files() {
     let catalog = r5_3();
     insta::assert_yaml_snapshot!(catalog.item("KH-6-3-1"));
 }
+
+#[test]
+fn the_model_text_contains_every_required_element() {
+    // The evidence view highlights the elements in the model's own text; an element that the
+    // text does not contain would point at nothing.
+    for edition in Catalog::builtin_editions() {
+        let catalog = Catalog::builtin(edition).expect("loads");
+        for item in catalog
+            .items
+            .iter()
+            .filter(|i| i.status == Status::Normative)
+        {
+            for element in item.required_elements() {
+                assert!(
+                    element.surfaces().any(|s| item.text.contains(s)),
+                    "{edition} {}: text lacks element {}",
+                    item.id,
+                    element.term
+                );
+            }
+        }
+    }
+}
