@@ -36,6 +36,7 @@ pub fn strip_html(html: &str) -> MappedText {
         pre_depth: 0,
         in_head: false,
         suppress_until: None,
+        quote_absent_from: [usize::MAX; 2],
     };
     s.run();
     s.out.finish()
@@ -89,6 +90,11 @@ const SUPPRESSED: &[&str] = &[
     "noscript", "rp", "rt", "select", "template", "textarea", "title",
 ];
 
+/// Elements that may appear in a head; any other start tag ends it.
+const HEAD_CONTENT: &[&str] = &[
+    "base", "head", "html", "link", "meta", "noscript", "script", "style", "template", "title",
+];
+
 /// Elements whose content is raw text (may contain `<`), skipped up to their end tag.
 const RAW_TEXT: &[&str] = &["script", "style"];
 
@@ -106,6 +112,8 @@ struct Stripper<'a> {
     cells_in_row: usize,
     pre_depth: usize,
     in_head: bool,
+    /// Positions from which there is no `"` / `'` left in the input.
+    quote_absent_from: [usize; 2],
     /// Inside an element from [`SUPPRESSED`]: text is dropped until this end tag.
     suppress_until: Option<&'static str>,
 }
@@ -137,6 +145,13 @@ impl Stripper<'_> {
     /// A run of source text with no markup in it. Its bounds sit on ASCII bytes (`<`, `&`, `;`,
     /// `>`), so they are char boundaries.
     fn text(&mut self, range: Range<usize>) {
+        // Only whitespace may sit directly in a head; other text means the head has ended.
+        if self.in_head
+            && self.suppress_until.is_none()
+            && self.bytes[range.clone()].iter().any(|&b| !is_html_space(b))
+        {
+            self.in_head = false;
+        }
         if self.suppressed() {
             return;
         }
@@ -304,6 +319,10 @@ impl Stripper<'_> {
     }
 
     fn start_tag(&mut self, name: &str, at: usize) {
+        // Body content implies the head has ended, even without `</head>` or `<body>`.
+        if self.in_head && !HEAD_CONTENT.contains(&name) {
+            self.in_head = false;
+        }
         match name {
             "head" => self.in_head = true,
             "td" | "th" => self.cell_start(at),
@@ -316,8 +335,6 @@ impl Stripper<'_> {
                     return;
                 }
                 if BLOCK.contains(&name) {
-                    // Body content implies the head has ended, even without `</head>`.
-                    self.in_head = false;
                     if name == "pre" {
                         self.pre_depth += 1;
                     }
@@ -351,14 +368,14 @@ impl Stripper<'_> {
     }
 
     /// The position after the `>` closing a tag whose name ends at `from`.
-    fn tag_end(&self, from: usize) -> usize {
+    fn tag_end(&mut self, from: usize) -> usize {
         let len = self.bytes.len();
         let mut i = from;
         let mut after_eq = false;
         while i < len {
             match self.bytes[i] {
                 b'>' => return i + 1,
-                q @ (b'"' | b'\'') if after_eq => match memchr(self.bytes, i + 1, q) {
+                q @ (b'"' | b'\'') if after_eq => match self.find_quote(i + 1, q) {
                     Some(close) => {
                         i = close;
                         after_eq = false;
@@ -374,6 +391,20 @@ impl Stripper<'_> {
             i += 1;
         }
         len
+    }
+
+    /// The next `q` at or after `from`. Remembers where a search failed: many tags with an
+    /// unterminated quote would otherwise each scan to the end, quadratic in the input.
+    fn find_quote(&mut self, from: usize, q: u8) -> Option<usize> {
+        let slot = usize::from(q == b'\'');
+        if from >= self.quote_absent_from[slot] {
+            return None;
+        }
+        let found = memchr(self.bytes, from, q);
+        if found.is_none() {
+            self.quote_absent_from[slot] = from;
+        }
+        found
     }
 
     /// Skips the content of `<script>` / `<style>` up to and including its end tag.
@@ -631,6 +662,14 @@ mod tests {
     fn whitespace_between_japanese_lines_is_dropped() {
         let t = strip_html("<p>情報\n  資産</p>\n<p>a\nb</p>");
         assert_eq!(t.as_str(), "情報資産\na b\n");
+    }
+
+    #[test]
+    fn an_unclosed_head_ends_at_body_content() {
+        let t = strip_html("<html><head><meta charset=utf-8><title>題</title>\n本文<b>です</b>");
+        assert_eq!(t.as_str(), "本文です");
+        let t = strip_html("<head><title>題</title><table><tr><td>一</td><td>表</td></tr></table>");
+        assert_eq!(t.as_str(), "一\t表\n");
     }
 
     #[test]

@@ -297,6 +297,36 @@ fn script_style_head_and_comments_are_dropped() {
     }
 }
 
+#[test]
+fn pathological_markup_is_stripped_in_linear_time() {
+    let mb = 2 * 1024 * 1024;
+    let patterns: [&[u8]; 8] = [
+        b"<a b='>",
+        b"<a b=\">x",
+        b"<p",
+        b"<!--",
+        b"<script>",
+        b"&#x3042",
+        b"<div>\xE4\xB8\x80</div>",
+        b"<td><p>a</p>",
+    ];
+    for pattern in patterns {
+        let mut html = b"<html>".to_vec();
+        while html.len() < mb {
+            html.extend_from_slice(pattern);
+        }
+        let started = std::time::Instant::now();
+        let d = decode(&html, None).expect("decodes");
+        let _ = to_text(&d);
+        let took = started.elapsed();
+        assert!(
+            took.as_secs() < 5,
+            "{:?} took {took:?}",
+            String::from_utf8_lossy(pattern)
+        );
+    }
+}
+
 fn assert_ranges_valid(original: &str, mapped: &MappedText) {
     let derived = mapped.as_str();
     let mut bounds: Vec<usize> = derived.char_indices().map(|(i, _)| i).collect();
