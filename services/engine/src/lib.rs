@@ -9,6 +9,7 @@ pub mod limits;
 pub mod markup;
 pub mod normalize;
 pub mod structure;
+pub mod synth;
 pub mod text;
 pub mod token;
 pub mod tokens;

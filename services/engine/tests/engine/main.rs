@@ -5,6 +5,7 @@ mod diff;
 mod fold;
 mod normalize;
 mod structure;
+mod synth;
 mod tokens;
 
 use std::path::PathBuf;
