@@ -22,7 +22,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::text::{MappedText, MappedTextBuilder};
 
@@ -164,6 +164,8 @@ impl Folder {
         word_slots.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            // A full DFA: the table is small and scanning is per byte of every document.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| TableError::Build {
                 reason: e.to_string(),
@@ -281,9 +283,9 @@ impl Scratch {
                 '\u{FF01}'..='\u{FF5E}' => char::from_u32(n as u32 - 0xFEE0).unwrap_or(n),
                 _ => n,
             });
-            let prev = self.text.chars().next_back();
             // A voiced sound mark after half-width kana composes with the kana before it.
             if matches!(c, '\u{FF9E}' | '\u{FF9F}') {
+                let prev = self.text.chars().next_back();
                 let mark = if c == '\u{FF9E}' {
                     '\u{3099}'
                 } else {
@@ -300,7 +302,7 @@ impl Scratch {
                     continue;
                 }
             }
-            let Some(f) = width_fold_char(c, prev, next) else {
+            let Some(f) = width_fold_char(c, || self.text.chars().next_back(), next) else {
                 continue;
             };
             self.chars.push(FoldedChar {
@@ -368,7 +370,11 @@ pub fn width_fold_str(s: &str) -> String {
 }
 
 /// The folded form of one char given its neighbours, or `None` when it is dropped.
-fn width_fold_char(c: char, prev: Option<char>, next: Option<char>) -> Option<char> {
+fn width_fold_char(c: char, prev: impl Fn() -> Option<char>, next: Option<char>) -> Option<char> {
+    // Fast path: kana and kanji, most of every document, never change.
+    if matches!(c, '\u{3041}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}') {
+        return Some(c);
+    }
     if c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}') {
         return None;
     }
@@ -392,8 +398,8 @@ fn width_fold_char(c: char, prev: Option<char>, next: Option<char>) -> Option<ch
     // and after Latin (e.g.) or numbering (1.).
     let digitish = |x: Option<char>| x.is_some_and(|x| x.is_ascii_alphanumeric());
     Some(match c {
-        ',' if !(digitish(prev) && digitish(next)) => '、',
-        '.' if prev.is_some_and(|p| !p.is_ascii() && !matches!(p, ')' | '）')) => '。',
+        ',' if !(digitish(prev()) && digitish(next)) => '、',
+        '.' if prev().is_some_and(|p| !p.is_ascii()) => '。',
         _ => c,
     })
 }

@@ -169,6 +169,13 @@ impl<'a> MappedTextBuilder<'a> {
             return;
         };
         self.text.push_str(piece);
+        // Bulk copy from a mapped source: this is the hot path of every derived stage.
+        if let Source::Mapped(m) = &self.source
+            && let Some(spans) = m.spans.get(range.clone())
+        {
+            self.spans.extend_from_slice(spans);
+            return;
+        }
         for i in range {
             let span = self.source.byte_span(i);
             self.spans.push(span);

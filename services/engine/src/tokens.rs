@@ -130,6 +130,12 @@ pub fn tokenize(
     let mut morphemes: Vec<Morpheme> = Vec::new();
     let mut chars = CharCursor::default();
     let mut slot_iter = slots.iter().peekable();
+    // First chars of the word slots: most tokens are rejected on this alone.
+    let slot_starts: Vec<char> = folder
+        .word_slots()
+        .iter()
+        .filter_map(|w| w.chars().next())
+        .collect();
 
     // 2. Segment sentence by sentence and map every token back to the original.
     for (i, (s, range)) in doc.sentences.iter().zip(&folded_ranges).enumerate() {
@@ -164,8 +170,14 @@ pub fn tokenize(
                 merged = Some((k + last, slot.end));
             }
             // A word slot: whole tokens spelling a placeholder, not a suffix (千葉市's 市).
-            if merged.is_none() && m_pos.minor != PosMinor::Suffix {
-                let rest = text.get(start as usize..range.end).unwrap_or("");
+            let rest = text.get(start as usize..range.end).unwrap_or("");
+            if merged.is_none()
+                && m_pos.minor != PosMinor::Suffix
+                && rest
+                    .chars()
+                    .next()
+                    .is_some_and(|c| slot_starts.contains(&c))
+            {
                 for w in folder.word_slots() {
                     if rest.starts_with(w.as_str())
                         && let Some(last) =
@@ -230,33 +242,35 @@ fn tiling_end(ms: &[Morpheme], base: u32, end: u32) -> Option<usize> {
 }
 
 /// Converts increasing byte offsets of a text to char offsets without an index: tokens arrive
-/// in document order, so counting forward from the previous position is linear overall.
+/// in document order, so counting forward from the previous token is linear overall.
 #[derive(Debug, Default)]
 struct CharCursor {
-    byte: usize,
-    char: usize,
+    /// Start of the previous token (byte, char): folding can map several tokens to one original
+    /// range, so the next token may start before the previous one ended, never before it began.
+    start: (usize, usize),
+    /// End of the previous token.
+    end: (usize, usize),
 }
 
 impl CharCursor {
-    fn at(&mut self, text: &str, byte: usize) -> u32 {
-        let byte = byte.min(text.len());
-        if byte < self.byte {
-            *self = Self::default();
-        }
-        let piece = text.get(self.byte..byte).unwrap_or("");
-        self.char += piece.chars().count();
-        self.byte = byte;
-        self.char as u32
+    fn count(text: &str, from: (usize, usize), to: usize) -> (usize, usize) {
+        let n = text.get(from.0..to).map_or(0, |p| p.chars().count());
+        (to, from.1 + n)
     }
 
     fn range(&mut self, text: &str, byte: Range<usize>) -> Range<u32> {
-        let start = self.at(text, byte.start);
-        // Do not move the cursor past the start: the next token may begin inside this one's
-        // original range when folding merged chars.
-        let end = start
-            + text
-                .get(byte.start..byte.end)
-                .map_or(0, |p| p.chars().count() as u32);
-        start..end
+        let (s, e) = (byte.start.min(text.len()), byte.end.min(text.len()));
+        let base = if s >= self.end.0 {
+            self.end
+        } else if s >= self.start.0 {
+            self.start
+        } else {
+            (0, 0)
+        };
+        let start = Self::count(text, base, s);
+        let end = Self::count(text, start, e.max(s));
+        self.start = start;
+        self.end = end;
+        start.1 as u32..end.1 as u32
     }
 }

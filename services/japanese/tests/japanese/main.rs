@@ -1,6 +1,7 @@
 //! The crate's one integration-test binary; one module per concern.
 
 mod build;
+mod diff;
 mod offsets;
 mod snapshots;
 mod terms;
