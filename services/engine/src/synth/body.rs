@@ -139,9 +139,7 @@ fn random_edit(text: &mut String, rng: &mut Rng) -> Option<String> {
             Some("sentence deleted".to_owned())
         }
         1 => {
-            let (ending, verb) = STRONG_ENDINGS
-                .iter()
-                .find(|(e, _)| sentence.ends_with(e))?;
+            let (ending, verb) = STRONG_ENDINGS.iter().find(|(e, _)| sentence.ends_with(e))?;
             let stem = &sentence[..sentence.len() - ending.len()];
             // The stem lacks the ending, so the plain verb goes back before the weaker one.
             let weaker = format!("{stem}{verb}よう努める。");
@@ -151,7 +149,8 @@ fn random_edit(text: &mut String, rng: &mut Rng) -> Option<String> {
         2 => {
             let trimmed = sentence.trim_start();
             let lead = sentence.len() - trimmed.len();
-            if trimmed.starts_with(['-', '・', '(', '（']) || trimmed.contains("原則として") {
+            if trimmed.starts_with(['-', '・', '(', '（']) || trimmed.contains("原則として")
+            {
                 return None;
             }
             text.insert_str(s.start + lead, "原則として、");

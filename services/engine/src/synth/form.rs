@@ -183,9 +183,8 @@ fn shuffle_chunks(lines: &mut Vec<String>, from: usize, to: usize, rng: &mut Rng
 }
 
 fn find_label(lines: &[String], from: usize, paren: bool, number: u32) -> Option<usize> {
-    (from..lines.len()).find(|&i| {
-        label(&lines[i]).is_some_and(|l| l.paren == paren && l.number == number)
-    })
+    (from..lines.len())
+        .find(|&i| label(&lines[i]).is_some_and(|l| l.paren == paren && l.number == number))
 }
 
 fn reorder(text: &str, rng: &mut Rng) -> Result<String, SynthError> {
@@ -193,8 +192,7 @@ fn reorder(text: &str, rng: &mut Rng) -> Result<String, SynthError> {
     // Work back to front so earlier indices stay valid.
     let s9 = find_label(&lines, 0, false, 9).ok_or_else(|| form_error("no section 9"))?;
     let end = lines.len();
-    shuffle_chunks(&mut lines, s9, end, rng)
-        .ok_or_else(|| form_error("sections 9 and 10"))?;
+    shuffle_chunks(&mut lines, s9, end, rng).ok_or_else(|| form_error("sections 9 and 10"))?;
 
     let s6 = find_label(&lines, 0, false, 6).ok_or_else(|| form_error("no section 6"))?;
     let m4 = find_label(&lines, s6, true, 4).ok_or_else(|| form_error("no 6(4)"))?;

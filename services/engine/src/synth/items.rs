@@ -7,13 +7,15 @@
 //! document (「をいう。」) without ambiguity.
 //!
 //! Deliberately absent:
+//! - deleting **KH-4-2** (its heading and list still state the scope) and **KH-6-9-2** (section 8
+//!   answers it as well);
 //! - every edit of **KH-7** except paraphrase, and deleting **KH-6-9-1**: the model says the same
 //!   thing twice (6(9) and 7), and a many-to-many alignment rightly lets the intact twin answer
 //!   the edited item, so "exactly this item changes" would be a wrong expectation;
 //! - downgrades of definitions, threats and scope statements (「をいう」「とする」 carry no
 //!   obligation to weaken), and hedges on them.
 
-use super::{EditKind, ExpectedStatus, Expectation, ReasonKind, SynthError, find_unique};
+use super::{EditKind, Expectation, ExpectedStatus, ReasonKind, SynthError, find_unique};
 
 /// How far an item's clause reaches, and what deleting it removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,6 +328,8 @@ pub const ITEMS: &[ItemSpec] = &[
         id: "KH-4-2",
         heading: Some("#### (2) 情報資産の範囲"),
         clause: "本基本方針が対象とする情報資産は",
+        // Without its lead the heading 「情報資産の範囲」 and the ①–③ list still state the scope.
+        delete: false,
         paraphrases: &[("次のとおりとする。", "以下のとおりとする。")],
         ..NONE
     },
@@ -357,7 +361,11 @@ pub const ITEMS: &[ItemSpec] = &[
         id: "KH-4-2-3",
         clause: "- ③ 情報システムの仕様書",
         scope: Scope::Line,
-        elements: &[("ネットワーク図", "仕様書及びネットワーク図等の", "仕様書等の")],
+        elements: &[(
+            "ネットワーク図",
+            "仕様書及びネットワーク図等の",
+            "仕様書等の",
+        )],
         paraphrases: &[("システム関連文書", "システムに関連する文書")],
         ..NONE
     },
@@ -550,7 +558,8 @@ pub const ITEMS: &[ItemSpec] = &[
         clause: "外部サービス（クラウドサービス）を利用する場合には",
         downgrade: Some(("策を講じる。", "策を講じる")),
         hedge_at: Some("利用に係る規定を整備し"),
-        elements: &[("規定", "利用に係る規定を整備し対", "対")],
+        // 「規定」 stays in the next sentence of 6(8) (「情報を規定し」); 整備 is what is gone.
+        elements: &[("整備", "利用に係る規定を整備し対", "対")],
         paraphrases: &[("利用する場合には、", "利用するときは、")],
         ..NONE
     },
@@ -592,6 +601,8 @@ pub const ITEMS: &[ItemSpec] = &[
         id: "KH-6-9-2",
         heading: Some("#### (9) 評価・見直し"),
         clause: "情報セキュリティポリシーの見直しが必要な場合は",
+        // Section 8 (KH-8) reviews the policy whenever needed too: it rightly answers KH-6-9-2.
+        delete: false,
         downgrade: Some(("見直しを行う。", "見直しを行う")),
         hedge_at: Some("情報セキュリティポリシーの見直しが必要な場合は"),
         native_hedges: &["適宜"],
@@ -695,13 +706,16 @@ impl ItemSpec {
             None => (0, usize::MAX),
         };
         let start = find_unique(text, search_from, self.clause, self.id)?;
-        let end = match self.scope {
-            Scope::Line => text[start..].find('\n').map_or(text.len(), |i| start + i + 1),
-            Scope::Block | Scope::Clause => sentence_end(text, start, self.sentences)
-                .ok_or_else(|| SynthError::NoClauseEnd {
-                    item: self.id.to_owned(),
-                })?,
-        };
+        let end =
+            match self.scope {
+                Scope::Line => text[start..]
+                    .find('\n')
+                    .map_or(text.len(), |i| start + i + 1),
+                Scope::Block | Scope::Clause => sentence_end(text, start, self.sentences)
+                    .ok_or_else(|| SynthError::NoClauseEnd {
+                        item: self.id.to_owned(),
+                    })?,
+            };
         let delete_start = if self.scope == Scope::Block && block_start != usize::MAX {
             block_start
         } else {
@@ -852,7 +866,9 @@ pub(crate) fn sentence_end(text: &str, from: usize, n: usize) -> Option<usize> {
     let mut iter = text[from..].char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         if c == '。' {
-            let closes = iter.peek().is_some_and(|&(_, d)| matches!(d, '）' | ')' | '」'));
+            let closes = iter
+                .peek()
+                .is_some_and(|&(_, d)| matches!(d, '）' | ')' | '」'));
             if !closes {
                 left -= 1;
                 if left == 0 {

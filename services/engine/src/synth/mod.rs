@@ -116,7 +116,10 @@ impl EditKind {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseSpec {
     /// Rewrite the form of the whole text; `seed` drives every random choice.
-    Form { rewrites: Vec<FormRewrite>, seed: u64 },
+    Form {
+        rewrites: Vec<FormRewrite>,
+        seed: u64,
+    },
     /// One edit of one item; `variant` picks among the edit's alternatives (which weaker
     /// predicate, which hedge, which element), modulo their number.
     Edit {

@@ -33,7 +33,10 @@ fn at_least_100_item_edit_cases_over_every_edit_kind() {
     let edits: usize = cases.iter().filter(|c| c.edit_kind().is_some()).count();
     assert!(edits >= 100, "{edits} item edits: {per_kind:?}");
     for k in EditKind::ALL {
-        assert!(per_kind.get(k.as_str()).is_some_and(|&n| n > 0), "no {k:?} case");
+        assert!(
+            per_kind.get(k.as_str()).is_some_and(|&n| n > 0),
+            "no {k:?} case"
+        );
     }
     assert_eq!(per_kind["form"], synth::FORM_CASES);
     insta::assert_yaml_snapshot!("synth_case_counts", per_kind);
@@ -127,7 +130,11 @@ fn items_cover_every_basic_policy_section() {
 #[test]
 fn notation_variants_fold_to_their_canonical_spelling() {
     for (canonical, variant) in synth::NOTATION_VARIANTS {
-        assert_eq!(fold_str(variant), fold_str(canonical), "{variant} / {canonical}");
+        assert_eq!(
+            fold_str(variant),
+            fold_str(canonical),
+            "{variant} / {canonical}"
+        );
     }
 }
 
@@ -150,7 +157,11 @@ fn reiki_style_turns_sections_into_articles() {
     let text = synth::rewrite_form(&base(), &[FormRewrite::Reiki], 1).expect("rewrite");
     assert!(text.contains("第1条　目的"));
     assert!(text.contains("第10条　情報セキュリティ実施手順の策定"));
-    assert!(!text.lines().any(|l| l.starts_with('#') || l.starts_with("- ")));
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with('#') || l.starts_with("- "))
+    );
 }
 
 #[test]
@@ -181,7 +192,10 @@ fn reorder_renumbers_shuffled_sections_and_keeps_every_line() {
     let nine = text.find("### 9. ").expect("a section 9");
     let ten = text.find("### 10. ").expect("a section 10");
     assert!(nine < ten);
-    assert!(text[nine..ten].contains("実施手順の策定"), "9 and 10 swapped");
+    assert!(
+        text[nine..ten].contains("実施手順の策定"),
+        "9 and 10 swapped"
+    );
 }
 
 #[test]
@@ -222,7 +236,10 @@ fn corpus_sizes_follow_the_bases_weights() {
     let small = "1. 目的\n\n本市は、情報資産を守る。\n".to_owned();
     let large = small.repeat(20);
     let corpus = synth::corpus(500, 1, &[&small, &small, &small, &small, &large]);
-    let big = corpus.iter().filter(|c| c.text.len() > 10 * small.len()).count();
+    let big = corpus
+        .iter()
+        .filter(|c| c.text.len() > 10 * small.len())
+        .count();
     assert!((60..=140).contains(&big), "{big} large bodies of 500");
 }
 

@@ -1,0 +1,3 @@
+//! The server's one integration-test binary; one module per area.
+
+mod generated;
