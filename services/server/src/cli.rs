@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use taisho_engine::{Document, Limits};
 
 #[derive(Debug, Parser)]
-#[command(name = "taisho", version, about = "情報セキュリティポリシーの対照・点検ツール")]
+#[command(
+    name = "taisho",
+    version,
+    about = "情報セキュリティポリシーの対照・点検ツール"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +24,24 @@ enum Command {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = ParseFormat::Tree)]
         format: ParseFormat,
+    },
+    /// Check a policy against the national model: covered / weakened / omitted per item.
+    Analyze {
+        file: PathBuf,
+        /// Edition of the model (R5.3, R6.10, R7.3); default R5.3.
+        #[arg(long)]
+        edition: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::analyze::AnalyzeFormat::Text)]
+        format: crate::analyze::AnalyzeFormat,
+    },
+    /// Score the analysis against a label file; exits non-zero below the accuracy targets.
+    Eval {
+        labels: PathBuf,
+        #[arg(long)]
+        edition: Option<String>,
+        /// List every row that is not right.
+        #[arg(long)]
+        verbose: bool,
     },
 }
 
@@ -39,13 +61,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ParseFormat::Tree => print!("{}", tree_text(&doc)),
             }
         }
+        Command::Analyze {
+            file,
+            edition,
+            format,
+        } => crate::analyze::analyze_file(&file, edition.as_deref(), format, &limits)?,
+        Command::Eval {
+            labels,
+            edition,
+            verbose,
+        } => crate::analyze::eval_labels(&labels, edition.as_deref(), verbose, &limits)?,
     }
     Ok(())
 }
 
 /// Reads and structures one file; the file name is only a hint, detection reads the bytes.
-fn read_file(path: &Path, limits: &Limits) -> anyhow::Result<Document> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{} を開けません", path.display()))?;
+pub(crate) fn read_file(path: &Path, limits: &Limits) -> anyhow::Result<Document> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("{} を開けません", path.display()))?;
     // Refuse before reading, so a huge file never lands in memory.
     if meta.len() > limits.max_input_bytes as u64 {
         return Err(taisho_engine::EngineError::InputTooLarge {

@@ -1,0 +1,319 @@
+//! Weakening checks on a matched clause: modality, hedges, frequency, thresholds.
+//!
+//! All checks read the folded text of the clause's sentences, so notation (順守 / 遵守,
+//! full-width digits) never matters.
+
+use serde::Serialize;
+use taisho_guideline::{Item, Kind, Modality, Threshold};
+
+/// Why an item is weakened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    ModalityDowngrade,
+    HedgeAdded,
+    FrequencyRemoved,
+    ElementMissing,
+    ScopeNarrowed,
+    ThresholdLowered,
+    ActorChanged,
+}
+
+impl ReasonKind {
+    pub const ALL: [ReasonKind; 7] = [
+        ReasonKind::ModalityDowngrade,
+        ReasonKind::HedgeAdded,
+        ReasonKind::FrequencyRemoved,
+        ReasonKind::ElementMissing,
+        ReasonKind::ScopeNarrowed,
+        ReasonKind::ThresholdLowered,
+        ReasonKind::ActorChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonKind::ModalityDowngrade => "modality_downgrade",
+            ReasonKind::HedgeAdded => "hedge_added",
+            ReasonKind::FrequencyRemoved => "frequency_removed",
+            ReasonKind::ElementMissing => "element_missing",
+            ReasonKind::ScopeNarrowed => "scope_narrowed",
+            ReasonKind::ThresholdLowered => "threshold_lowered",
+            ReasonKind::ActorChanged => "actor_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+/// One reason, with the words it is about and a plain Japanese sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    /// The terms concerned: missing elements, the hedge added, the frequency dropped, the
+    /// modality forms (model, policy), the number found.
+    pub terms: Vec<String>,
+    pub message: String,
+}
+
+/// Hedges a policy may add (stems: 必要に応じ covers 必要に応じて).
+const HEDGES: [&str; 8] = [
+    "必要に応じ",
+    "原則として",
+    "可能な限り",
+    "基本的に",
+    "適宜",
+    "できる限り",
+    "できるだけ",
+    "なるべく",
+];
+
+/// Words that satisfy a frequency the model requires (each also satisfies itself).
+fn frequency_equivalents(word: &str) -> &'static [&'static str] {
+    match word {
+        "定期的" | "定期的に" => &[
+            "定期",
+            "毎年",
+            "毎月",
+            "年1回",
+            "年に1回",
+            "年度ごと",
+            "随時",
+        ],
+        "必要に応じて" | "必要に応じ" => &["必要に応じ", "適宜", "随時", "必要な場合"],
+        "毎年度" => &["毎年", "年1回", "年に1回", "年度ごと"],
+        "常時" => &["常に", "常時"],
+        _ => &[],
+    }
+}
+
+/// The modality a sentence ends with.
+pub fn sentence_modality(folded: &str) -> Modality {
+    let t = folded.trim_end_matches(['。', '、', '.', ')', '）', '」', ' ']);
+    if t.ends_with("努めなければならない") || t.ends_with("努めるものとする") {
+        Modality::Effort
+    } else if t.ends_with("なければならない")
+        || t.ends_with("てはならない")
+        || t.ends_with("ではならない")
+        || t.ends_with("こと")
+    {
+        Modality::Mandatory
+    } else if t.ends_with("ものとする") {
+        Modality::Formal
+    } else if t.ends_with("努める") || t.ends_with("努めること") || t.ends_with("努めます")
+    {
+        Modality::Effort
+    } else if t.ends_with("望ましい") {
+        Modality::Recommendation
+    } else if t.ends_with("できる") || t.ends_with("できるものとする") {
+        Modality::Permission
+    } else {
+        Modality::Declarative
+    }
+}
+
+fn modality_ja(m: Modality) -> &'static str {
+    match m {
+        Modality::Mandatory => "しなければならない",
+        Modality::Declarative => "（断定）",
+        Modality::Formal => "ものとする",
+        Modality::Permission => "できる",
+        Modality::Effort => "努める",
+        Modality::Recommendation => "望ましい",
+        Modality::Unknown => "？",
+    }
+}
+
+/// Checks the clause (`folded` sentences that carry the item) against the model item.
+pub fn weakening(item: &Item, model_folded: &str, clause: &[&str]) -> Vec<Reason> {
+    let mut out = Vec::new();
+    if clause.is_empty() {
+        return out;
+    }
+    let joined: String = clause.concat();
+
+    // Modality: the strongest sentence of the clause counts (one binding sentence suffices).
+    if matches!(
+        item.kind,
+        Kind::Countermeasure | Kind::Organisation | Kind::Process
+    ) && let Some(want) = item.modality.strength()
+    {
+        let best = clause
+            .iter()
+            .map(|s| sentence_modality(s))
+            .max_by_key(|m| m.strength().unwrap_or(0));
+        if let Some(found) = best
+            && found.strength().is_some_and(|s| s < want)
+        {
+            out.push(Reason {
+                kind: ReasonKind::ModalityDowngrade,
+                terms: vec![
+                    modality_ja(item.modality).to_owned(),
+                    modality_ja(found).to_owned(),
+                ],
+                message: format!(
+                    "モデルでは「{}」とされているが、「{}」となっている。",
+                    modality_ja(item.modality),
+                    modality_ja(found)
+                ),
+            });
+        }
+    }
+
+    // Hedges the model item does not have itself.
+    let native = |h: &str| {
+        model_folded.contains(h)
+            || item
+                .hedges
+                .iter()
+                .any(|m| m.contains(h) || h.contains(m.as_str()))
+    };
+    let added: Vec<String> = HEDGES
+        .iter()
+        .filter(|h| joined.contains(**h) && !native(h))
+        .map(|h| (*h).to_owned())
+        .collect();
+    if !added.is_empty() {
+        out.push(Reason {
+            kind: ReasonKind::HedgeAdded,
+            message: format!(
+                "モデルにない「{}」が加えられ、義務が緩められている。",
+                added.join("」「")
+            ),
+            terms: added,
+        });
+    }
+
+    // Frequencies the model requires, all of them.
+    let missing: Vec<String> = item
+        .frequency
+        .iter()
+        .filter(|f| {
+            let stem = f.trim_end_matches('て').trim_end_matches('に');
+            !joined.contains(stem) && !frequency_equivalents(f).iter().any(|e| joined.contains(e))
+        })
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let found: Vec<&str> = item
+            .frequency
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !missing.iter().any(|m| m == f))
+            .collect();
+        let message = if found.is_empty() {
+            format!(
+                "モデルでは「{}」実施するとされているが、その定めがない。",
+                item.frequency.join("又は")
+            )
+        } else {
+            format!(
+                "モデルでは「{}」実施するとされているが、「{}」のみとなっている。",
+                item.frequency.join("又は"),
+                found.join("」「")
+            )
+        };
+        out.push(Reason {
+            kind: ReasonKind::FrequencyRemoved,
+            terms: missing,
+            message,
+        });
+    }
+
+    // Numbers weaker than the model's or than good practice.
+    for th in &item.thresholds {
+        if let Some(r) = threshold(th, &joined) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn threshold(th: &Threshold, text: &str) -> Option<Reason> {
+    let unit = th.unit.as_deref()?;
+    let unit = unit.split('/').next().unwrap_or(unit);
+    let units: &[&str] = if unit == "文字" {
+        &["文字", "桁"]
+    } else {
+        std::slice::from_ref(&unit)
+    };
+    let floor = th.min.or(th.good_practice_min);
+    for (n, u) in numbers_with_unit(text, units) {
+        let low = floor.is_some_and(|f| n < f);
+        let high = th.max.is_some_and(|m| n > m);
+        if low || high {
+            let bound = match (th.min, th.good_practice_min, th.max) {
+                (Some(m), _, _) if low => format!("モデルの下限（{m}{unit}）"),
+                (None, Some(g), _) if low => format!(
+                    "モデルの「{}」及び推奨値（{g}{unit}以上）",
+                    th.qualitative.as_deref().unwrap_or("基準")
+                ),
+                (_, _, Some(m)) => format!("モデルの上限（{m}{unit}）"),
+                _ => "モデルの基準".to_owned(),
+            };
+            return Some(Reason {
+                kind: ReasonKind::ThresholdLowered,
+                terms: vec![format!("{n}{u}")],
+                message: format!("「{n}{u}」となっており、{bound}より弱い。"),
+            });
+        }
+    }
+    None
+}
+
+/// Every ASCII number directly followed by one of `units` (text is width-folded already).
+fn numbers_with_unit<'u>(text: &str, units: &[&'u str]) -> Vec<(u32, &'u str)> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let rest = &text[i..];
+            if let Some(u) = units.iter().find(|u| rest.starts_with(**u))
+                && let Ok(n) = text[start..i].parse::<u32>()
+            {
+                out.push((n, *u));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentence_modality_reads_the_predicate() {
+        assert_eq!(
+            sentence_modality("遵守しなければならない。"),
+            Modality::Mandatory
+        );
+        assert_eq!(sentence_modality("尊守するものとする。"), Modality::Formal);
+        assert_eq!(
+            sentence_modality("運用に努めなければならない。"),
+            Modality::Effort
+        );
+        assert_eq!(
+            sentence_modality("取ることができる。"),
+            Modality::Permission
+        );
+        assert_eq!(sentence_modality("対策を講じる。"), Modality::Declarative);
+    }
+
+    #[test]
+    fn numbers_followed_by_a_unit_are_found() {
+        assert_eq!(
+            numbers_with_unit("パスワードは基本的に4文字以上とし", &["文字", "桁"]),
+            vec![(4, "文字")]
+        );
+        assert!(numbers_with_unit("第2章", &["文字"]).is_empty());
+    }
+}
