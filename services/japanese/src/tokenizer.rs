@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use lindera::mode::Mode;
@@ -38,6 +39,7 @@ thread_local! {
 pub struct JapaneseTokenizer {
     segmenter: Segmenter,
     dictionary_dir: PathBuf,
+    pos_cache: PosCache,
 }
 
 impl std::fmt::Debug for JapaneseTokenizer {
@@ -60,10 +62,15 @@ impl JapaneseTokenizer {
         // Whitespace is dropped (lindera's MeCab-compatible default), as the engine's own
         // `CharClassTokenizer` does: PDF extraction leaves stray spaces that must not become
         // tokens in diffs. Every other byte is covered.
+        let pos_cache = PosCache::new(
+            system.prefix_dictionary.words_idx_data.len() / 4,
+            user.dict.words_idx_data.len() / 4,
+        );
         let segmenter = Segmenter::new(Mode::Normal, system, Some(user));
         Ok(Self {
             segmenter,
             dictionary_dir,
+            pos_cache,
         })
     }
 
@@ -166,9 +173,40 @@ impl JapaneseTokenizer {
         });
     }
 
-    /// POS and base form straight from the dictionary's packed bytes: `Token::details()` would
-    /// allocate a vector per token, which costs more than the lookup itself.
+    /// POS and base form of one morpheme.
+    ///
+    /// Dictionary words are looked up in [`PosCache`] first: most tokens then never touch the
+    /// 30 MB detail table (a cache miss per token otherwise), and only words whose base form
+    /// differs from the surface read their details again for that form. Unknown words are
+    /// described directly: their POS depends on the surface, not only on the id.
     fn describe(&self, word_id: WordId, surface: &str) -> (Pos, Option<Box<str>>) {
+        if word_id.is_unknown() {
+            let (pos, base) = self.describe_uncached(word_id, surface);
+            return (pos, base.map(Box::from));
+        }
+        let slot = self.pos_cache.slot(word_id);
+        if let Some(packed) = slot.map(|s| s.load(Ordering::Relaxed)).filter(|&p| p != 0) {
+            let (pos, has_base) = unpack(packed);
+            let base = if has_base {
+                self.describe_uncached(word_id, surface).1.map(Box::from)
+            } else {
+                None
+            };
+            return (pos, base);
+        }
+        let (pos, base) = self.describe_uncached(word_id, surface);
+        if let Some(slot) = slot {
+            // A word id always matches the same surface, so "has a base form of its own" is a
+            // property of the id and safe to share between threads; racing writers store the
+            // same value.
+            slot.store(pack(pos, base.is_some()), Ordering::Relaxed);
+        }
+        (pos, base.map(Box::from))
+    }
+
+    /// POS and base form read from the dictionary's packed bytes. `Token::details()` would
+    /// allocate a vector per token; this allocates nothing.
+    fn describe_uncached<'d>(&'d self, word_id: WordId, surface: &str) -> (Pos, Option<&'d str>) {
         let id = word_id.id() as usize;
         let dictionary = &self.segmenter.dictionary;
         let mut fields = if word_id.is_unknown() {
@@ -185,8 +223,7 @@ impl JapaneseTokenizer {
         let minor = fields.next().unwrap_or("*");
         let base = fields
             .nth(BASE_FORM_FIELD - 2)
-            .filter(|b| *b != "*" && !b.is_empty() && *b != surface)
-            .map(Box::from);
+            .filter(|b| *b != "*" && !b.is_empty() && *b != surface);
         let pos = if word_id.is_unknown() && !surface.chars().any(char::is_alphanumeric) {
             // IPADIC's unknown-word model tags runs of symbols 名詞,サ変接続 (「##」, 「.」); they
             // must not pass for content words.
@@ -196,6 +233,91 @@ impl JapaneseTokenizer {
         };
         (pos, base)
     }
+}
+
+/// The mapped POS of every system and user dictionary word, filled lazily and shared by all
+/// threads: one `u16` per word id (0 = not yet known), ~0.8 MB for IPADIC.
+struct PosCache {
+    system: Box<[AtomicU16]>,
+    user: Box<[AtomicU16]>,
+}
+
+impl PosCache {
+    fn new(system_words: usize, user_words: usize) -> Self {
+        let zeroed = |n: usize| (0..n).map(|_| AtomicU16::new(0)).collect();
+        Self {
+            system: zeroed(system_words),
+            user: zeroed(user_words),
+        }
+    }
+
+    fn slot(&self, word_id: WordId) -> Option<&AtomicU16> {
+        let table = if word_id.is_system() {
+            &self.system
+        } else {
+            &self.user
+        };
+        table.get(word_id.id() as usize)
+    }
+}
+
+const MAJORS: [PosMajor; 14] = [
+    PosMajor::Noun,
+    PosMajor::Verb,
+    PosMajor::Adjective,
+    PosMajor::Adverb,
+    PosMajor::Adnominal,
+    PosMajor::Conjunction,
+    PosMajor::Particle,
+    PosMajor::AuxiliaryVerb,
+    PosMajor::Interjection,
+    PosMajor::Prefix,
+    PosMajor::Symbol,
+    PosMajor::Filler,
+    PosMajor::Other,
+    PosMajor::Unknown,
+];
+
+const MINORS: [PosMinor; 12] = [
+    PosMinor::General,
+    PosMinor::ProperNoun,
+    PosMinor::Pronoun,
+    PosMinor::Number,
+    PosMinor::Suffix,
+    PosMinor::NonIndependent,
+    PosMinor::VerbalNoun,
+    PosMinor::AdjectivalNoun,
+    PosMinor::AdverbialNoun,
+    PosMinor::CaseParticle,
+    PosMinor::ConjunctiveParticle,
+    PosMinor::Other,
+];
+
+const KNOWN: u16 = 1 << 15;
+const HAS_BASE: u16 = 1 << 14;
+
+fn pack(pos: Pos, has_base: bool) -> u16 {
+    let major = MAJORS
+        .iter()
+        .position(|m| *m == pos.major)
+        .unwrap_or(MAJORS.len() - 1);
+    let minor = MINORS
+        .iter()
+        .position(|m| *m == pos.minor)
+        .unwrap_or(MINORS.len() - 1);
+    KNOWN | if has_base { HAS_BASE } else { 0 } | (major as u16) << 4 | minor as u16
+}
+
+fn unpack(packed: u16) -> (Pos, bool) {
+    let major = MAJORS
+        .get(usize::from((packed >> 4) & 0xf))
+        .copied()
+        .unwrap_or(PosMajor::Unknown);
+    let minor = MINORS
+        .get(usize::from(packed & 0xf))
+        .copied()
+        .unwrap_or(PosMinor::Other);
+    (Pos { major, minor }, packed & HAS_BASE != 0)
 }
 
 impl Tokenizer for JapaneseTokenizer {
@@ -279,6 +401,20 @@ mod tests {
     fn tokenizer_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<JapaneseTokenizer>();
+    }
+
+    #[test]
+    fn packed_pos_round_trips() {
+        for major in MAJORS {
+            for minor in MINORS {
+                for has_base in [false, true] {
+                    let pos = Pos { major, minor };
+                    let packed = pack(pos, has_base);
+                    assert_ne!(packed, 0);
+                    assert_eq!(unpack(packed), (pos, has_base));
+                }
+            }
+        }
     }
 
     #[test]
