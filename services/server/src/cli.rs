@@ -25,6 +25,27 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ParseFormat::Tree)]
         format: ParseFormat,
     },
+    /// Print the morphemes of a policy document with their offsets.
+    Tokens {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::offline::TokensFormat::Tsv)]
+        format: crate::offline::TokensFormat,
+    },
+    /// Compare two versions of a policy: morpheme diff, or the 新旧対照表 as HTML.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::offline::DiffFormat::Text)]
+        format: crate::offline::DiffFormat,
+    },
+    /// Run the engine over the demo data and write the results to a directory.
+    Demo {
+        /// Where the demo data lives (the seed policies).
+        #[arg(long, default_value = "../shared")]
+        shared: PathBuf,
+        #[arg(long, default_value = ".data")]
+        out: PathBuf,
+    },
     /// Check a policy against the national model: covered / weakened / omitted per item.
     Analyze {
         file: PathBuf,
@@ -61,6 +82,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ParseFormat::Tree => print!("{}", tree_text(&doc)),
             }
         }
+        Command::Tokens { file, format } => crate::offline::tokens_file(&file, format, &limits)?,
+        Command::Diff { old, new, format } => {
+            crate::offline::diff_files(&old, &new, format, &limits)?
+        }
+        Command::Demo { shared, out } => crate::offline::demo(&shared, &out, &limits)?,
         Command::Analyze {
             file,
             edition,

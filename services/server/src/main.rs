@@ -2,6 +2,7 @@
 
 mod analyze;
 mod cli;
+mod offline;
 mod output;
 
 use std::process::ExitCode;
