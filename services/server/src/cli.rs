@@ -64,6 +64,37 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Compare many policies: bodies × items statuses and which bodies share whose text.
+    Compare {
+        /// Policy files, or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        edition: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::compare::CompareFormat::Json)]
+        format: crate::compare::CompareFormat,
+    },
+    /// Benchmarks on synthetic data.
+    Bench {
+        #[command(subcommand)]
+        bench: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Generate N synthetic bodies and time read, tokenise and analyse over all of them.
+    National {
+        #[arg(long, default_value_t = 1788)]
+        bodies: usize,
+        /// Worker threads; default all cores.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, default_value = "1788", value_parser = crate::bench::parse_seed)]
+        seed: u64,
+        #[arg(long)]
+        edition: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,6 +106,20 @@ enum ParseFormat {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let limits = Limits::default();
     match cli.command {
+        Command::Compare {
+            paths,
+            edition,
+            format,
+        } => crate::compare::compare(&paths, edition.as_deref(), format, &limits)?,
+        Command::Bench {
+            bench:
+                BenchCommand::National {
+                    bodies,
+                    threads,
+                    seed,
+                    edition,
+                },
+        } => crate::bench::national(bodies, threads, seed, edition.as_deref())?,
         Command::Parse { file, format } => {
             let doc = read_file(&file, &limits)?;
             match format {

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 mod analyze;
+mod bench;
 mod cli;
+mod compare;
 mod offline;
 mod output;
 

@@ -1,0 +1,187 @@
+//! `taisho bench national`: every local body of Japan at once, on synthetic policies.
+//!
+//! Bodies come from `taisho_engine::synth`: the national model rendered as a policy (four in
+//! five 基本方針 only, one in five with the 対策基準 too, like the seeds), each with a fictional
+//! name and random realistic edits. Three timed passes over the same corpus, each on a pool of
+//! `threads` workers: read only, read + tokenise (the baseline), read + tokenise + analyse.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use taisho_engine::analysis::{self, PreparedModel};
+use taisho_engine::synth::{self, ModelClause, SyntheticBody};
+use taisho_engine::{Limits, Tokenizer};
+use taisho_guideline::{Catalog, Layer};
+
+/// Rendered model texts to draw bodies from: four 基本方針-only bases and one with both layers.
+pub fn model_bases(catalog: &Catalog) -> Vec<String> {
+    let layer = |l: Layer| -> Vec<ModelClause> {
+        catalog
+            .items_in(l)
+            .map(|it| ModelClause {
+                path: it.path.clone(),
+                title: it.title.clone(),
+                text: it.text.clone(),
+            })
+            .collect()
+    };
+    let kihon = layer(Layer::Kihon);
+    let taisaku = layer(Layer::Taisaku);
+    let small = synth::render_model(&[(Layer::Kihon.name_ja(), &kihon)]);
+    let large = synth::render_model(&[
+        (Layer::Kihon.name_ja(), &kihon),
+        (Layer::Taisaku.name_ja(), &taisaku),
+    ]);
+    vec![small.clone(), small.clone(), small.clone(), small, large]
+}
+
+/// The synthetic national corpus: `n` bodies, deterministic in `seed`.
+pub fn national_corpus(catalog: &Catalog, n: usize, seed: u64) -> Vec<SyntheticBody> {
+    let bases = model_bases(catalog);
+    let refs: Vec<&str> = bases.iter().map(String::as_str).collect();
+    synth::corpus(n, seed, &refs)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Read,
+    Tokenise,
+    Analyse,
+}
+
+/// Runs one pass over every body on `threads` workers; returns the wall time and the number of
+/// bodies that failed (counted, never fatal: one odd body must not stop a national run).
+fn run_pass(
+    bodies: &[SyntheticBody],
+    threads: usize,
+    pass: Pass,
+    tokenizer: &dyn Tokenizer,
+    model: &PreparedModel,
+    limits: &Limits,
+) -> (Duration, usize) {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else { break };
+                    let ok = (|| -> Result<(), taisho_engine::EngineError> {
+                        let doc = taisho_engine::read(body.text.as_bytes(), None, limits)?;
+                        if pass == Pass::Read {
+                            return Ok(());
+                        }
+                        let toks = taisho_engine::tokens::tokenize(&doc, tokenizer, limits)?;
+                        if pass == Pass::Analyse {
+                            analysis::analyze(&doc, &toks, model, limits)?;
+                        }
+                        Ok(())
+                    })();
+                    if ok.is_err() {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    (started.elapsed(), failed.into_inner())
+}
+
+/// `taisho bench national --bodies N [--threads T] [--seed S]`.
+pub fn national(
+    bodies: usize,
+    threads: Option<usize>,
+    seed: u64,
+    edition: Option<&str>,
+) -> anyhow::Result<()> {
+    let threads = threads
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
+        .max(1);
+    let limits = Limits::default();
+    let (tokenizer, model) = crate::analyze::prepare(edition)?;
+
+    let started = Instant::now();
+    let corpus = national_corpus(model.catalog(), bodies, seed);
+    let generated = started.elapsed();
+    let chars: usize = corpus.iter().map(|b| b.text.chars().count()).sum();
+    let mut sizes: Vec<usize> = corpus.iter().map(|b| b.text.chars().count()).collect();
+    sizes.sort_unstable();
+    let pct = |p: usize| {
+        sizes
+            .get(sizes.len().saturating_sub(1) * p / 100)
+            .copied()
+            .unwrap_or(0)
+    };
+    println!(
+        "corpus: {bodies} bodies, {:.2} M chars (median {} chars, p90 {}, max {}), generated in {:.2} s",
+        chars as f64 / 1e6,
+        pct(50),
+        pct(90),
+        pct(100),
+        generated.as_secs_f64()
+    );
+    println!("threads: {threads}");
+
+    let tok: &dyn Tokenizer = tokenizer.as_ref();
+    // Warm the dictionary pages and the per-thread lattices so the first pass is not penalised.
+    let warm = corpus.len().min(threads * 4);
+    let _ = run_pass(
+        &corpus[..warm],
+        threads,
+        Pass::Analyse,
+        tok,
+        &model,
+        &limits,
+    );
+
+    let mut results = Vec::new();
+    for (name, pass) in [
+        ("read", Pass::Read),
+        ("read+tokenise", Pass::Tokenise),
+        ("read+tokenise+analyse", Pass::Analyse),
+    ] {
+        let (elapsed, failed) = run_pass(&corpus, threads, pass, tok, &model, &limits);
+        let secs = elapsed.as_secs_f64();
+        println!(
+            "{name:<22} {secs:>7.3} s  {:>8.1} docs/s  {:>6.2} M chars/s{}",
+            bodies as f64 / secs,
+            chars as f64 / secs / 1e6,
+            if failed > 0 {
+                format!("  ({failed} failed)")
+            } else {
+                String::new()
+            }
+        );
+        results.push(secs);
+    }
+    let [read, tokenise, analyse] = results[..] else {
+        anyhow::bail!("internal: three passes expected");
+    };
+    let ratio = analyse / tokenise;
+    let analysis_only = (analyse - tokenise).max(0.0);
+    let tokenisation_only = (tokenise - read).max(f64::EPSILON);
+    println!("ratio (read+tokenise+analyse) / (read+tokenise): {ratio:.2}  [target ≤ 1.5]");
+    println!(
+        "analysis alone {analysis_only:.3} s vs tokenisation alone {tokenisation_only:.3} s: {:.2}×",
+        analysis_only / tokenisation_only
+    );
+    println!(
+        "all {bodies} bodies analysed in {analyse:.2} s  [target < 5 s]: {}",
+        if analyse < 5.0 { "met" } else { "NOT met" }
+    );
+    Ok(())
+}
+
+/// Parses `--seed` values written in decimal or `0x…` hex.
+pub fn parse_seed(s: &str) -> anyhow::Result<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    }
+    .with_context(|| format!("seed `{s}` is not a number"))
+}
