@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lindera_dictionary::builder::DictionaryBuilder;
 use lindera_dictionary::dictionary::metadata::{DICTIONARY_FORMAT_VERSION, Metadata};
@@ -128,6 +128,7 @@ pub fn ensure_built(config: &DictionaryConfig) -> Result<PathBuf, DictionaryErro
     check_source(&source)?;
 
     fs::create_dir_all(&root).map_err(|e| cache_error(&root, &e))?;
+    remove_abandoned_builds(&root);
     let tmp = root.join(temp_name(&key));
     let built = metadata().and_then(|metadata| {
         DictionaryBuilder::new(metadata)
@@ -197,6 +198,26 @@ fn check_source(source: &Path) -> Result<(), DictionaryError> {
         .filter_map(Result::ok)
         .any(|entry| entry.path().extension().is_some_and(|ext| ext == "csv"));
     if has_csv { Ok(()) } else { Err(not_found()) }
+}
+
+/// A build takes seconds; a temporary directory an hour old belongs to a process that was
+/// killed mid-build. Each is ~47 MB, so they must not pile up. Best effort: errors are ignored.
+fn remove_abandoned_builds(root: &Path) {
+    const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let is_temp = entry.file_name().to_string_lossy().starts_with(".tmp-");
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if is_temp && age.is_some_and(|a| a > ABANDONED_AFTER) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn temp_name(key: &str) -> OsString {
