@@ -524,7 +524,13 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
 
     // 2. Same text split differently: runs of sentences whose joined keys are equal.
     let mut groups: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    // Past the deadline the matching below is skipped: what is left stays deleted + inserted.
+    let mut matching_skipped = false;
     for (o, n) in &gaps {
+        if deadline.expired() {
+            matching_skipped = true;
+            break;
+        }
         if o.len() * n.len() > MAX_PAIR_CANDIDATES {
             continue;
         }
@@ -570,6 +576,10 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
 
     // 4. Pairs inside each stretch, in order, best first.
     for (o, n) in &gaps {
+        if deadline.expired() {
+            matching_skipped = true;
+            break;
+        }
         let olds: Vec<usize> = o.clone().filter(|&i| old_fate[i] == Fate::Open).collect();
         let news: Vec<usize> = n.clone().filter(|&j| new_fate[j] == Fate::Open).collect();
         if olds.is_empty() || news.is_empty() || olds.len() * news.len() > MAX_PAIR_CANDIDATES {
@@ -615,7 +625,8 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
     let news: Vec<usize> = (0..b.units.len())
         .filter(|&j| new_fate[j] == Fate::Open)
         .collect();
-    if !olds.is_empty() && olds.len() * news.len() <= MAX_PAIR_CANDIDATES {
+    matching_skipped |= deadline.expired();
+    if !matching_skipped && !olds.is_empty() && olds.len() * news.len() <= MAX_PAIR_CANDIDATES {
         let mut cands = Vec::new();
         for &i in &olds {
             for &j in &news {
@@ -729,12 +740,17 @@ pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Li
     }
     emit_deleted_before(a.units.len(), &mut rows, &mut stats);
 
-    let degraded = (degraded_rows > 0).then(|| Degraded {
+    let degraded = (degraded_rows > 0 || matching_skipped).then(|| Degraded {
         reason: "deadline",
         rows: degraded_rows,
         message: format!(
-            "the {} ms budget ran out: {degraded_rows} rows are shown as whole-sentence replacements",
-            limits.deadline.as_millis()
+            "the {} ms budget ran out: {degraded_rows} rows are shown as whole-sentence replacements{}",
+            limits.deadline.as_millis(),
+            if matching_skipped {
+                "; changed or moved sentences may be shown as deleted and inserted"
+            } else {
+                ""
+            }
         ),
     });
     DocDiff {
