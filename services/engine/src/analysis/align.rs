@@ -19,6 +19,9 @@ use super::prepare::{PreparedModel, Target, content_key};
 use crate::document::{Document, NodeKind, SentenceRole};
 use crate::tokens::Tokens;
 
+/// Largest section (in sentences) taken as one unit with its descendants.
+const MAX_SUBTREE_SENTENCES: usize = 30;
+
 /// Per-document lookups shared by every item.
 pub(crate) struct DocIndex {
     /// Concatenated folded keys of each sentence.
@@ -169,6 +172,8 @@ impl DocIndex {
 pub(crate) struct Region<'a> {
     /// Allowed sentence ranges; `None` = the whole document.
     pub allowed: Option<&'a [Range<u32>]>,
+    /// A node that is a unit with its descendants whatever its size (a parent's section).
+    pub whole: Option<u32>,
 }
 
 fn in_ranges(ranges: &[Range<u32>], s: u32) -> bool {
@@ -323,8 +328,11 @@ pub(crate) fn candidates(
             bonus += 0.05;
         }
         let has_children = ix.last_desc[n as usize] > n;
+        // A chapter is not a clause: only sections small enough to read as one answer (or the
+        // parent's section a sub-item is confined to) are units with their descendants.
+        let small = ix.subtree[n as usize].len() <= MAX_SUBTREE_SENTENCES || region.whole == Some(n);
         for sub in [false, true] {
-            if sub && !has_children {
+            if sub && (!has_children || !small) {
                 continue;
             }
             let (em, km) = if sub {
@@ -364,7 +372,7 @@ pub(crate) fn candidates(
             });
         }
     }
-    if !it.children.is_empty() {
+    if !it.children.is_empty() && item.kind == Kind::Threat {
         for c in &mut out {
             c.score += 0.3 * children_coverage(ix, model, i, c.node);
         }

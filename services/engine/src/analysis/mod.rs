@@ -47,7 +47,7 @@ use align::{Candidate, DocIndex, Region};
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Below this unit score an item is omitted: a stray shared word is not an answer.
-const OMIT_SCORE: f32 = 0.30;
+const OMIT_SCORE: f32 = 0.40;
 /// Body sentences with fewer content tokens are not reported as local additions.
 const ADDITION_MIN_TOKENS: usize = 4;
 /// Clauses per finding shown in evidence.
@@ -323,24 +323,48 @@ pub fn analyze(
         let kihon_only = item.layer == Layer::Kihon && scope.taisaku.basis == ScopeBasis::Heading;
         // Tried in order: the first region with an acceptable unit wins.
         let mut regions: Vec<Region<'_>> = Vec::new();
+        let mut fallback_strict = false;
         match (&within_parent, item.layer) {
             (Some((k, r)), _) => {
-                regions.push(Region { allowed: Some(r) });
+                regions.push(Region {
+                    allowed: Some(r),
+                    whole: parent_node,
+                });
                 if *k == Kind::Threat {
-                    regions.push(Region { allowed: None });
+                    regions.push(Region {
+                        allowed: None,
+                        whole: None,
+                    });
+                } else {
+                    // A definition list item stated elsewhere (in a definition of 情報資産)
+                    // still counts, if it is stated fully, within the same layer.
+                    fallback_strict = true;
+                    regions.push(Region {
+                        allowed: if kihon_only {
+                            Some(&scope.kihon.sentences)
+                        } else {
+                            None
+                        },
+                        whole: None,
+                    });
                 }
             }
             (None, Layer::Taisaku) => regions.push(Region {
                 allowed: Some(&layer_scope.sentences),
+                whole: None,
             }),
             (None, Layer::Kihon) => {
                 // A 基本方針 item is looked for in the 基本方針 first, then anywhere.
                 if kihon_only {
                     regions.push(Region {
                         allowed: Some(&scope.kihon.sentences),
+                        whole: None,
                     });
                 }
-                regions.push(Region { allowed: None });
+                regions.push(Region {
+                        allowed: None,
+                        whole: None,
+                    });
             }
         }
         let mut chosen: Option<(Candidate, Vec<u32>)> = None;
@@ -364,7 +388,9 @@ pub fn analyze(
                 cands
                     .iter()
                     .filter(|c| c.score >= OMIT_SCORE)
-                    .filter(|c| it.core == 0 || c.present & it.core != 0 || c.coverage >= 0.5)
+                    .filter(|c| it.core == 0 || c.present & it.core != 0 || c.coverage >= 0.75)
+                    .filter(|c| it.rare == 0 || c.present & it.rare != 0 || c.coverage >= 0.75)
+                    .filter(|c| !(fallback_strict && ri > 0) || (c.coverage >= 0.75 && !c.subtree))
                     .map(|c| (c, align::unit_sentences(doc, &ix, model, i, c, region)))
                     .find(|(_, s)| !it.defining || defines(&ix, s))
                     .map(|(c, s)| (c.clone(), s))

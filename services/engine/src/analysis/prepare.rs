@@ -50,6 +50,9 @@ pub(crate) struct PreparedItem {
     /// Elements the item's title names (外部サービス for 「外部サービス」): without one of them a
     /// clause that shares only side words does not answer the item.
     pub core: u64,
+    /// When the title names no element: the required elements fewest items share. Without
+    /// one of them only common words (確認, 設置) match, which is not an answer.
+    pub rare: u64,
     /// The text is a definition (「…とは、…をいう。」): a clause must define, not just mention.
     pub defining: bool,
     /// Folded text of the model item (hedge and frequency checks).
@@ -123,6 +126,21 @@ impl PreparedModel {
             .map(|(i, it)| (it.id.as_str(), i))
             .collect();
 
+        // How many items name each element term: the rarest of an item's terms is what it is
+        // about (庁外 in 「庁外にサーバ等を設置…確認」), the common ones (確認, 設置) are not.
+        let mut term_items: HashMap<String, u32> = HashMap::new();
+        for item in &catalog.items {
+            let mut seen: Vec<String> = item
+                .elements
+                .iter()
+                .map(|e| crate::fold::fold_str(&e.term))
+                .collect();
+            seen.sort();
+            seen.dedup();
+            for t in seen {
+                *term_items.entry(t).or_insert(0) += 1;
+            }
+        }
         let mut patterns = PatternSet::default();
         let mut elements = Vec::new();
         let mut items = Vec::with_capacity(catalog.items.len());
@@ -141,6 +159,7 @@ impl PreparedModel {
             let mut ids = Vec::new();
             let mut required = 0u64;
             let mut core = 0u64;
+            let mut rare = 0u64;
             let title = crate::fold::fold_str(&item.title);
             for (slot, el) in item.elements.iter().enumerate().take(MAX_ELEMENTS) {
                 let gid = elements.len() as u32;
@@ -164,6 +183,27 @@ impl PreparedModel {
                     patterns.add(ff, Target::FalseFriend(gid), tokenizer, &limits)?;
                 }
             }
+            if core == 0 {
+                let freq = |e: &taisho_guideline::Element| {
+                    term_items
+                        .get(&crate::fold::fold_str(&e.term))
+                        .copied()
+                        .unwrap_or(1)
+                };
+                let req: Vec<(usize, u32)> = item
+                    .elements
+                    .iter()
+                    .enumerate()
+                    .take(MAX_ELEMENTS)
+                    .filter(|(_, e)| e.required)
+                    .map(|(i, e)| (i, freq(e)))
+                    .collect();
+                let min = req.iter().map(|r| r.1).min().unwrap_or(0);
+                let max = req.iter().map(|r| r.1).max().unwrap_or(0);
+                if req.len() > 1 && min < max {
+                    rare = req.iter().filter(|r| r.1 == min).fold(0, |m, r| m | (1 << r.0));
+                }
+            }
             items.push(PreparedItem {
                 index,
                 tokens: item_tokens[index].clone(),
@@ -174,6 +214,7 @@ impl PreparedModel {
                 elements: ids,
                 required,
                 core,
+                rare,
                 defining: is_definition_text(item),
                 folded_text: folded_texts[index].clone(),
                 parent: item
