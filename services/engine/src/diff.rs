@@ -100,6 +100,9 @@ pub struct Side {
     /// Numbering path of the sentence's node (e.g. `6/(3)/①`); empty at the root.
     pub path: String,
     pub heading: bool,
+    /// The node's numbering label as written (e.g. `（１）`), for heading rows; empty otherwise.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub label: String,
     /// 1-based line of the sentence's first token in the original.
     pub line: u32,
     pub byte: Range<usize>,
@@ -404,6 +407,7 @@ impl<'a> Doc<'a> {
                 sentences: 0,
                 path: String::new(),
                 heading: false,
+                label: String::new(),
                 line: 0,
                 byte: 0..0,
                 char: 0..0,
@@ -420,6 +424,17 @@ impl<'a> Doc<'a> {
             sentences: last.sentence.0 - u.sentence.0 + 1,
             path: self.path(u).to_owned(),
             heading: u.heading,
+            label: if u.heading {
+                let node = self.doc.sentence(u.sentence).node;
+                self.doc
+                    .node(node)
+                    .label
+                    .as_ref()
+                    .map(|l| l.text.clone())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
             line,
             byte,
             char,

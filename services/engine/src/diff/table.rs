@@ -43,11 +43,17 @@ pub fn render_html(diff: &DocDiff, old_title: &str, new_title: &str) -> String {
     ));
     let mut omitted = false;
     for row in &diff.rows {
-        let heading = row.new.as_ref().or(row.old.as_ref()).is_some_and(|s| s.heading);
+        let heading = row
+            .new
+            .as_ref()
+            .or(row.old.as_ref())
+            .is_some_and(|s| s.heading);
         if row.kind == RowKind::Equal && !heading {
             // Unchanged body text is collapsed, as in a printed 新旧対照表.
             if !omitted {
-                h.push_str("<tr><td class=\"omitted\">（略）</td><td class=\"omitted\">（略）</td></tr>\n");
+                h.push_str(
+                    "<tr><td class=\"omitted\">（略）</td><td class=\"omitted\">（略）</td></tr>\n",
+                );
                 omitted = true;
             }
             continue;
@@ -74,14 +80,27 @@ fn render_row(h: &mut String, row: &Row, heading: bool) {
         // Whole sentences: escape, and underline them when the row is an insertion or deletion.
         let whole = row.kind != RowKind::Equal;
         let f = |s: &Option<super::Side>| {
-            s.as_ref()
-                .map(|s| if whole { mark(&s.text) } else { escape(&s.text) })
+            s.as_ref().map(|s| {
+                if whole {
+                    mark(&s.text)
+                } else {
+                    escape(&s.text)
+                }
+            })
         };
         (f(&row.old), f(&row.new))
     } else {
         escaped_row_texts(row)
     };
     let class = if heading { " class=\"heading\"" } else { "" };
+    // Headings keep their article/item number, as a printed 新旧対照表 does.
+    let labelled = |side: &Option<super::Side>, text: Option<String>| match (side, text) {
+        (Some(s), Some(t)) if heading && !s.label.is_empty() => {
+            Some(format!("{}　{t}", escape(&s.label)))
+        }
+        (_, t) => t,
+    };
+    let (old, new) = (labelled(&row.old, old), labelled(&row.new, new));
     let note = |s: &str| format!("<span class=\"note\">{s}</span>");
     let left = match (row.kind, new) {
         (RowKind::Moved, Some(t)) => format!(
