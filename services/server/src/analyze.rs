@@ -50,6 +50,7 @@ pub fn analyze_file(
     let started = Instant::now();
     let toks = taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), limits)
         .with_context(|| file.display().to_string())?;
+    let tokenised = started.elapsed();
     let analysis = analysis::analyze(&doc, &toks, &model, limits)
         .with_context(|| file.display().to_string())?;
     let elapsed = started.elapsed();
@@ -61,7 +62,11 @@ pub fn analyze_file(
         AnalyzeFormat::Json => println!("{}", serde_json::to_string_pretty(&analysis)?),
         AnalyzeFormat::Text => {
             print!("{}", render_text(&analysis));
-            eprintln!("analysed in {} ms", elapsed.as_millis());
+            eprintln!(
+                "tokenised in {:.1} ms, analysed in {:.1} ms",
+                tokenised.as_secs_f64() * 1e3,
+                (elapsed - tokenised).as_secs_f64() * 1e3
+            );
         }
         AnalyzeFormat::Html => print!("{}", render_html(&analysis, title)),
     }

@@ -190,7 +190,6 @@ pub(crate) struct Candidate {
     pub coverage: f32,
     /// Elements present (bit per item element).
     pub present: u64,
-    pub similarity: f32,
 }
 
 /// Reusable per-node accumulators.
@@ -302,13 +301,15 @@ pub(crate) fn candidates(
     }
 
     let coverage_of = |mask: u64| coverage(model, i, mask);
-    let key_weight = |mask: u64| -> f32 {
-        it.keys
-            .iter()
-            .enumerate()
-            .filter(|(b, _)| mask & (1 << b) != 0)
-            .map(|(_, k)| k.1)
-            .sum()
+    // Visits set bits only: most nodes hold a handful of an item's keys.
+    let key_weight = |mut mask: u64| -> f32 {
+        let mut w = 0.0;
+        while mask != 0 {
+            let b = mask.trailing_zeros() as usize;
+            w += it.keys.get(b).map_or(0.0, |k| k.1);
+            mask &= mask - 1;
+        }
+        w
     };
     let mut out = Vec::new();
     for &n in &scratch.touched {
@@ -330,7 +331,8 @@ pub(crate) fn candidates(
         let has_children = ix.last_desc[n as usize] > n;
         // A chapter is not a clause: only sections small enough to read as one answer (or the
         // parent's section a sub-item is confined to) are units with their descendants.
-        let small = ix.subtree[n as usize].len() <= MAX_SUBTREE_SENTENCES || region.whole == Some(n);
+        let small =
+            ix.subtree[n as usize].len() <= MAX_SUBTREE_SENTENCES || region.whole == Some(n);
         for sub in [false, true] {
             if sub && (!has_children || !small) {
                 continue;
@@ -368,7 +370,6 @@ pub(crate) fn candidates(
                 score,
                 coverage,
                 present: em,
-                similarity,
             });
         }
     }

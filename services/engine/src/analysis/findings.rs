@@ -165,9 +165,9 @@ pub fn weakening(item: &Item, model_folded: &str, clause: &[&str]) -> Vec<Reason
     // 必要に応じ / 適宜 / 随時 say the same ("as needed"): one in the model makes the others native.
     const AS_NEEDED: [&str; 3] = ["必要に応じ", "適宜", "随時"];
     let as_needed = |h: &str| AS_NEEDED.contains(&h);
-    let model_as_needed = AS_NEEDED.iter().any(|a| {
-        model_folded.contains(a) || item.hedges.iter().any(|m| m.contains(a))
-    });
+    let model_as_needed = AS_NEEDED
+        .iter()
+        .any(|a| model_folded.contains(a) || item.hedges.iter().any(|m| m.contains(a)));
     let native = |h: &str| {
         (as_needed(h) && model_as_needed)
             || model_folded.contains(h)

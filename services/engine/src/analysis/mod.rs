@@ -362,13 +362,12 @@ pub fn analyze(
                     });
                 }
                 regions.push(Region {
-                        allowed: None,
-                        whole: None,
-                    });
+                    allowed: None,
+                    whole: None,
+                });
             }
         }
         let mut chosen: Option<(Candidate, Vec<u32>)> = None;
-        let mut region_used = 0;
         for (ri, region) in regions.iter().enumerate() {
             let in_parent = ri == 0 && within_parent.is_some();
             let cands = align::candidates(doc, &ix, model, i, region, parent_node, &mut scratch);
@@ -396,24 +395,7 @@ pub fn analyze(
                     .map(|(c, s)| (c.clone(), s))
             };
             if chosen.is_some() {
-                region_used = ri;
                 break;
-            }
-        }
-        if std::env::var_os("TAISHO_DEBUG_ITEM").is_some_and(|v| v == item.id.as_str()) {
-            for c in align::candidates(
-                doc,
-                &ix,
-                model,
-                i,
-                &regions[region_used],
-                parent_node,
-                &mut scratch,
-            )
-            .iter()
-            .take(8)
-            {
-                eprintln!("{} {:?} {}", item.id, c, doc.nodes[c.node as usize].path);
             }
         }
         let Some((cand, mut sentences)) = chosen.filter(|(c, _)| c.coverage > 0.0) else {

@@ -63,13 +63,9 @@ pub(crate) struct PreparedItem {
     pub children: Vec<usize>,
 }
 
-/// One element of one item, with its folded surfaces.
+/// One element of one item (global ids index `PreparedModel::elements`).
 #[derive(Debug, Clone)]
-pub(crate) struct PreparedElement {
-    pub item: usize,
-    /// Position in the item's element list.
-    pub slot: usize,
-}
+pub(crate) struct PreparedElement;
 
 /// The catalog prepared for one tokenizer: build once, share across documents and threads.
 #[derive(Debug, Clone)]
@@ -163,7 +159,7 @@ impl PreparedModel {
             let title = crate::fold::fold_str(&item.title);
             for (slot, el) in item.elements.iter().enumerate().take(MAX_ELEMENTS) {
                 let gid = elements.len() as u32;
-                elements.push(PreparedElement { item: index, slot });
+                elements.push(PreparedElement);
                 ids.push(gid);
                 if el.required {
                     required |= 1 << slot;
@@ -201,7 +197,10 @@ impl PreparedModel {
                 let min = req.iter().map(|r| r.1).min().unwrap_or(0);
                 let max = req.iter().map(|r| r.1).max().unwrap_or(0);
                 if req.len() > 1 && min < max {
-                    rare = req.iter().filter(|r| r.1 == min).fold(0, |m, r| m | (1 << r.0));
+                    rare = req
+                        .iter()
+                        .filter(|r| r.1 == min)
+                        .fold(0, |m, r| m | (1 << r.0));
                 }
             }
             items.push(PreparedItem {

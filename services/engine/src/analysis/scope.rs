@@ -57,7 +57,7 @@ fn heading_is(text: &str, name: &str) -> bool {
 }
 
 /// Detects the layers of `doc`.
-pub fn detect(doc: &Document, ix: &DocIndex) -> Scope {
+pub(crate) fn detect(doc: &Document, ix: &DocIndex) -> Scope {
     let all = 0..doc.sentences.len() as u32;
     let find = |name: &str| {
         doc.nodes
@@ -108,7 +108,7 @@ pub fn detect(doc: &Document, ix: &DocIndex) -> Scope {
             if let (Some(r), Some(t)) = (k.sentences.first().cloned(), taisaku.sentences.first())
                 && t.start >= r.end
             {
-                k.sentences = vec![0..r.end];
+                k.sentences = std::iter::once(0..r.end).collect();
             }
             k
         }

@@ -1,3 +1,4 @@
 //! The server's one integration-test binary; one module per area.
 
 mod generated;
+mod seeds;
