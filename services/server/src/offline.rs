@@ -103,7 +103,12 @@ fn title(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-pub fn diff_files(old: &Path, new: &Path, format: DiffFormat, limits: &Limits) -> anyhow::Result<()> {
+pub fn diff_files(
+    old: &Path,
+    new: &Path,
+    format: DiffFormat,
+    limits: &Limits,
+) -> anyhow::Result<()> {
     let d = diff_paths(old, new, limits)?;
     match format {
         DiffFormat::Json => println!("{}", serde_json::to_string_pretty(&d)?),
@@ -141,7 +146,10 @@ pub fn demo(shared: &Path, out: &Path, limits: &Limits) -> anyhow::Result<()> {
     if let (Some(old), Some(new)) = (old, new) {
         let d = diff_paths(old, new, limits)?;
         let html = out.join("shinkyu-004-000.html");
-        std::fs::write(&html, diff::table::render_html(&d, &title(old), &title(new)))?;
+        std::fs::write(
+            &html,
+            diff::table::render_html(&d, &title(old), &title(new)),
+        )?;
         println!("新旧対照表: {}", html.display());
     }
     Ok(())
