@@ -14,8 +14,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+export PATH="$HOME/.cargo/bin:$HOME/.local/bin:$PATH"
 if ! command -v just >/dev/null 2>&1; then
   echo "setup: installing just" >&2
-  # The PyPI package ships a prebuilt binary: seconds instead of a cargo build.
-  pip install --quiet rust-just 2>/dev/null || cargo install just --locked --quiet
+  # The PyPI package ships a prebuilt binary (into ~/.local/bin): seconds instead of a cargo build.
+  python3 -m pip install --user --quiet --disable-pip-version-check rust-just 2>/dev/null \
+    || cargo install just --locked --quiet
 fi
