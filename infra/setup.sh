@@ -21,3 +21,9 @@ if ! command -v just >/dev/null 2>&1; then
   python3 -m pip install --user --quiet --disable-pip-version-check rust-just 2>/dev/null \
     || cargo install just --locked --quiet
 fi
+
+# Storage tests run on PostgreSQL as well as SQLite: make sure the local server is up.
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "setup: starting PostgreSQL" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+fi
