@@ -32,15 +32,29 @@ pub fn token_diff(model: &[(String, String)], policy: &[(String, String)]) -> Ve
             side.push(*interner.entry(t.1.as_str()).or_insert(next));
         }
     }
-    let ops = similar::capture_diff_slices(Algorithm::Patience, &a, &b);
-    let join = |toks: &[(String, String)], r: std::ops::Range<usize>| -> Option<String> {
+    let model_surfaces: Vec<&str> = model.iter().map(|t| t.0.as_str()).collect();
+    let policy_surfaces: Vec<&str> = policy.iter().map(|t| t.0.as_str()).collect();
+    token_diff_ids(&a, &model_surfaces, &b, &policy_surfaces)
+}
+
+/// [`token_diff`] over interned keys: `a`/`b` are key ids (equal ids = equal keys), the
+/// surfaces are parallel to them. The analysis interns once per document instead of per
+/// finding.
+pub(crate) fn token_diff_ids(
+    a: &[u32],
+    model_surfaces: &[&str],
+    b: &[u32],
+    policy_surfaces: &[&str],
+) -> Vec<DiffOp> {
+    let ops = similar::capture_diff_slices(Algorithm::Patience, a, b);
+    let join = |surfaces: &[&str], r: std::ops::Range<usize>| -> Option<String> {
         if r.is_empty() {
             None
         } else {
-            Some(toks[r].iter().map(|t| t.0.as_str()).collect())
+            surfaces.get(r).map(|s| s.concat())
         }
     };
-    let mut out: Vec<DiffOp> = Vec::new();
+    let mut out: Vec<DiffOp> = Vec::with_capacity(ops.len());
     for op in ops {
         let (tag, old, new) = op.as_tag_tuple();
         let tag = match tag {
@@ -51,8 +65,8 @@ pub fn token_diff(model: &[(String, String)], policy: &[(String, String)]) -> Ve
         };
         out.push(DiffOp {
             tag,
-            model: join(model, old),
-            policy: join(policy, new),
+            model: join(model_surfaces, old),
+            policy: join(policy_surfaces, new),
         });
     }
     out

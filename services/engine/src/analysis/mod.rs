@@ -24,6 +24,7 @@ pub mod align;
 pub mod eval;
 pub mod evidence;
 pub mod findings;
+mod intern;
 pub mod prepare;
 pub mod scope;
 
@@ -241,12 +242,24 @@ impl<'a> Locator<'a> {
         }
     }
 
-    fn display_tokens(&self, s: u32) -> Vec<(String, String)> {
-        self.toks
-            .of(crate::document::SentenceId(s))
-            .iter()
-            .map(|t| (t.surface(self.doc).to_owned(), t.key(self.toks).to_owned()))
-            .collect()
+    /// Appends the diff ids and display surfaces of sentence `s`'s tokens.
+    fn diff_tokens(
+        &self,
+        s: u32,
+        ids: &mut intern::DiffIds<'a>,
+        out_ids: &mut Vec<u32>,
+        out_surfaces: &mut Vec<&'a str>,
+    ) {
+        let toks: &'a Tokens = self.toks;
+        let doc: &'a Document = self.doc;
+        let first = toks
+            .by_sentence
+            .get(s as usize)
+            .map_or(0, |r| r.start as usize);
+        for (j, t) in toks.of(crate::document::SentenceId(s)).iter().enumerate() {
+            out_ids.push(ids.id(toks, first + j, t));
+            out_surfaces.push(t.surface(doc));
+        }
     }
 }
 
@@ -272,6 +285,9 @@ pub fn analyze(
     let mut scratch = align::Scratch::new(doc.nodes.len());
     let mut aligned: Vec<Option<u32>> = vec![None; model.items.len()];
     let mut used = vec![false; doc.sentences.len()];
+    let mut diff_ids = intern::DiffIds::new(&model.diff_vocab, toks);
+    let mut policy_ids: Vec<u32> = Vec::new();
+    let mut policy_surfaces: Vec<&str> = Vec::new();
     let mut findings = Vec::with_capacity(model.items.len());
 
     for i in 0..model.items.len() {
@@ -458,10 +474,12 @@ pub fn analyze(
         };
         sentences.truncate(MAX_CLAUSES);
         let clauses: Vec<Clause> = sentences.iter().map(|&s| loc.clause(s)).collect();
-        let policy_tokens: Vec<(String, String)> = sentences
-            .iter()
-            .flat_map(|&s| loc.display_tokens(s))
-            .collect();
+        policy_ids.clear();
+        policy_surfaces.clear();
+        for &s in &sentences {
+            loc.diff_tokens(s, &mut diff_ids, &mut policy_ids, &mut policy_surfaces);
+        }
+        let model_surfaces: Vec<&str> = it.tokens.iter().map(|t| t.0.as_str()).collect();
         let node = doc.node(crate::document::NodeId(cand.node));
         let reason = if reasons.is_empty() {
             "モデルの要素がそろい、義務の強さも同等以上である。".to_owned()
@@ -482,7 +500,12 @@ pub fn analyze(
                     format!("{} L{}", c.path, c.line)
                 }
             }),
-            diff: evidence::token_diff(&it.tokens, &policy_tokens),
+            diff: evidence::token_diff_ids(
+                &it.token_ids,
+                &model_surfaces,
+                &policy_ids,
+                &policy_surfaces,
+            ),
             reason,
         };
         findings.push(Finding {

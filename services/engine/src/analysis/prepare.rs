@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, MatchKind};
 use taisho_guideline::{Catalog, Item};
 
+use super::intern::{FxHashMap, intern};
 use crate::error::EngineError;
 use crate::limits::Limits;
 use crate::token::{PosMajor, Tokenizer};
@@ -37,6 +38,8 @@ pub(crate) struct PreparedItem {
     pub index: usize,
     /// The item text's tokens: (display surface, folded key), for the morpheme diff.
     pub tokens: Vec<(String, String)>,
+    /// Ids of the tokens' keys in [`PreparedModel::diff_vocab`], parallel to `tokens`.
+    pub token_ids: Vec<u32>,
     /// Distinct discriminating content keys of the text and their weights (idf).
     pub keys: Vec<(u32, f32)>,
     pub key_total: f32,
@@ -74,7 +77,9 @@ pub struct PreparedModel {
     pub(crate) tokenizer: String,
     pub(crate) items: Vec<PreparedItem>,
     pub(crate) elements: Vec<PreparedElement>,
-    pub(crate) vocab: HashMap<String, u32>,
+    pub(crate) vocab: FxHashMap<String, u32>,
+    /// Every folded key of the item texts (morpheme diff ids; documents map into it).
+    pub(crate) diff_vocab: FxHashMap<Box<str>, u32>,
     /// Automaton over the folded surfaces (and false friends) of every element.
     pub(crate) folded_ac: Option<AhoCorasick>,
     pub(crate) folded_targets: Vec<Vec<Target>>,
@@ -87,7 +92,8 @@ impl PreparedModel {
     /// Tokenises and folds every item of `catalog` with `tokenizer`.
     pub fn new(catalog: &Catalog, tokenizer: &dyn Tokenizer) -> Result<Self, EngineError> {
         let limits = Limits::default();
-        let mut vocab: HashMap<String, u32> = HashMap::new();
+        let mut vocab: FxHashMap<String, u32> = FxHashMap::default();
+        let mut diff_vocab: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let mut item_keys: Vec<Vec<u32>> = Vec::with_capacity(catalog.items.len());
         let mut item_title_keys: Vec<Vec<u32>> = Vec::with_capacity(catalog.items.len());
         let mut item_tokens = Vec::with_capacity(catalog.items.len());
@@ -203,9 +209,14 @@ impl PreparedModel {
                         .fold(0, |m, r| m | (1 << r.0));
                 }
             }
+            let token_ids = item_tokens[index]
+                .iter()
+                .map(|(_, key)| intern(&mut diff_vocab, key))
+                .collect();
             items.push(PreparedItem {
                 index,
                 tokens: item_tokens[index].clone(),
+                token_ids,
                 key_total: keys.iter().map(|k| k.1).sum(),
                 keys,
                 title_total: title_keys.iter().map(|k| k.1).sum(),
@@ -236,6 +247,7 @@ impl PreparedModel {
             items,
             elements,
             vocab,
+            diff_vocab,
             folded_ac,
             folded_targets,
             base_ac,
@@ -261,7 +273,7 @@ fn is_definition_text(item: &Item) -> bool {
     item.kind == taisho_guideline::Kind::Definition && item.text.contains("とは")
 }
 
-fn intern_all(vocab: &mut HashMap<String, u32>, keys: &[String]) -> Vec<u32> {
+fn intern_all(vocab: &mut FxHashMap<String, u32>, keys: &[String]) -> Vec<u32> {
     let mut out: Vec<u32> = keys
         .iter()
         .map(|k| {

@@ -1,0 +1,103 @@
+//! Profiling driver for the gap analysis on the synthetic national corpus: times tokenisation
+//! and analysis per body on one thread and lists the slowest bodies.
+//!
+//! `cargo run --release -p taisho-server --example analysis_profile -- [BODIES] [REPEAT]`
+
+use std::time::{Duration, Instant};
+
+use taisho_engine::Limits;
+use taisho_engine::analysis::{self, PreparedModel};
+use taisho_engine::synth::{self, ModelClause};
+use taisho_guideline::{Catalog, EditionId, Layer};
+use taisho_japanese::JapaneseTokenizer;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
+    let repeat: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+    let tokenizer = JapaneseTokenizer::shared()?;
+    let catalog = Catalog::builtin(EditionId::DEFAULT)?;
+    let t = Instant::now();
+    let model = PreparedModel::new(&catalog, tokenizer.as_ref())?;
+    eprintln!("prepare: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let layer = |l: Layer| -> Vec<ModelClause> {
+        catalog
+            .items_in(l)
+            .map(|it| ModelClause {
+                path: it.path.clone(),
+                title: it.title.clone(),
+                text: it.text.clone(),
+            })
+            .collect()
+    };
+    let kihon = layer(Layer::Kihon);
+    let taisaku = layer(Layer::Taisaku);
+    let small = synth::render_model(&[(Layer::Kihon.name_ja(), &kihon)]);
+    let large = synth::render_model(&[
+        (Layer::Kihon.name_ja(), &kihon),
+        (Layer::Taisaku.name_ja(), &taisaku),
+    ]);
+    let bases = [small.as_str(), &small, &small, &small, &large];
+    // The seeds first (real policies), then the synthetic bodies.
+    let seeds_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    let mut seeds: Vec<_> = std::fs::read_dir(seeds_dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    seeds.sort();
+    let mut corpus: Vec<String> = Vec::new();
+    if std::env::var_os("SEEDS").is_some() {
+        for p in seeds {
+            corpus.push(std::fs::read_to_string(p)?);
+        }
+    }
+    corpus.extend(synth::corpus(n, 0x7a15, &bases).into_iter().map(|b| b.text));
+    let limits = Limits::default();
+    // DUMP=path writes every analysis as one JSON line: compare dumps to prove a speed-up
+    // leaves results identical.
+    let mut dump = std::env::var_os("DUMP")
+        .map(std::fs::File::create)
+        .transpose()?
+        .map(std::io::BufWriter::new);
+    let mut rows = Vec::new();
+    let (mut tok_total, mut ana_total) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..repeat {
+        for (i, body) in corpus.iter().enumerate() {
+            let doc = taisho_engine::read(body.as_bytes(), None, &limits)?;
+            let t = Instant::now();
+            let toks = taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), &limits)?;
+            let tt = t.elapsed();
+            let t = Instant::now();
+            let a = analysis::analyze(&doc, &toks, &model, &limits)?;
+            let at = t.elapsed();
+            if let Some(w) = dump.as_mut() {
+                use std::io::Write;
+                serde_json::to_writer(&mut *w, &a)?;
+                writeln!(w)?;
+            }
+            std::hint::black_box(a);
+            tok_total += tt;
+            ana_total += at;
+            rows.push((at, tt, i, body.chars().count(), doc.sentences.len()));
+        }
+    }
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    for r in rows.iter().take(8) {
+        eprintln!(
+            "body {:>5}: {:>7} chars {:>5} sentences  tok {:>7.2} ms  analyse {:>7.2} ms",
+            r.2,
+            r.3,
+            r.4,
+            r.1.as_secs_f64() * 1e3,
+            r.0.as_secs_f64() * 1e3
+        );
+    }
+    eprintln!(
+        "tokenise {:.3} s  analyse {:.3} s  ratio analyse/tokenise {:.2}",
+        tok_total.as_secs_f64(),
+        ana_total.as_secs_f64(),
+        ana_total.as_secs_f64() / tok_total.as_secs_f64()
+    );
+    Ok(())
+}
