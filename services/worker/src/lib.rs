@@ -1,0 +1,2 @@
+//! Durable job queue and worker pool (work in progress).
+pub mod backoff;

@@ -1,0 +1,1 @@
+//! Integration tests of the queue and the pool on SQLite and PostgreSQL.
