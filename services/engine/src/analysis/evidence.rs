@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use similar::{Algorithm, DiffTag};
+use similar::DiffTag;
 
 use crate::diff::OpTag;
 
@@ -46,7 +46,7 @@ pub(crate) fn token_diff_ids(
     b: &[u32],
     policy_surfaces: &[&str],
 ) -> Vec<DiffOp> {
-    let ops = similar::capture_diff_slices(Algorithm::Patience, a, b);
+    let ops = super::patience::capture_patience(a, b);
     let join = |surfaces: &[&str], r: std::ops::Range<usize>| -> Option<String> {
         if r.is_empty() {
             None

@@ -25,6 +25,7 @@ pub mod eval;
 pub mod evidence;
 pub mod findings;
 mod intern;
+mod patience;
 pub mod prepare;
 pub mod scope;
 
