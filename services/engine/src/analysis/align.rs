@@ -11,6 +11,7 @@
 //! parent item's match and a small penalty for size. Elements only count in body sentences:
 //! headings name things a section may not contain (pitfalls: "headings lie").
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use taisho_guideline::Kind;
@@ -23,9 +24,9 @@ use crate::tokens::Tokens;
 const MAX_SUBTREE_SENTENCES: usize = 30;
 
 /// Per-document lookups shared by every item.
-pub(crate) struct DocIndex {
-    /// Concatenated folded keys of each sentence.
-    pub folded: Vec<String>,
+pub(crate) struct DocIndex<'t> {
+    /// Concatenated folded keys of each sentence (borrowed from the tokens when contiguous).
+    pub folded: Vec<Cow<'t, str>>,
     /// Element id → body sentences containing it.
     pub elem_post: Vec<Vec<u32>>,
     /// Model key id → body sentences containing it.
@@ -42,8 +43,8 @@ pub(crate) struct DocIndex {
     pub sentence_elements: Vec<Vec<u32>>,
 }
 
-impl DocIndex {
-    pub fn build(doc: &Document, toks: &Tokens, model: &PreparedModel) -> Self {
+impl<'t> DocIndex<'t> {
+    pub fn build(doc: &Document, toks: &'t Tokens, model: &PreparedModel) -> Self {
         let n_sent = doc.sentences.len();
         let mut folded = Vec::with_capacity(n_sent);
         let mut base = String::new();
@@ -54,14 +55,8 @@ impl DocIndex {
         let mut hits: Vec<(u32, usize, usize)> = Vec::new();
         let mut friends: Vec<(u32, usize, usize)> = Vec::new();
         for (si, s) in doc.sentences.iter().enumerate() {
-            let mut f = String::new();
-            base.clear();
             let ts = toks.of(s.id);
-            for t in ts {
-                let key = t.key(toks);
-                f.push_str(key);
-                base.push_str(t.base.as_deref().unwrap_or(key));
-            }
+            let f = sentence_folded(toks, ts);
             let heading = s.role == SentenceRole::Heading;
             for t in ts {
                 if let Some(k) = content_key(t, toks)
@@ -82,7 +77,7 @@ impl DocIndex {
                 hits.clear();
                 friends.clear();
                 if let Some(ac) = &model.folded_ac {
-                    for m in ac.find_overlapping_iter(f.as_str()) {
+                    for m in ac.find_overlapping_iter(&*f) {
                         for t in &model.folded_targets[m.pattern().as_usize()] {
                             match *t {
                                 Target::Element(e) => hits.push((e, m.start(), m.end())),
@@ -98,7 +93,18 @@ impl DocIndex {
                         .any(|&(fe, fa, fb)| fe == e && fa <= a && b <= fb)
                 });
                 if let Some(ac) = &model.base_ac {
-                    for m in ac.find_overlapping_iter(base.as_str()) {
+                    // Without a dictionary form in the sentence its base spelling is the
+                    // folded one.
+                    let text: &str = if ts.iter().any(|t| t.base.is_some()) {
+                        base.clear();
+                        for t in ts {
+                            base.push_str(t.base.as_deref().unwrap_or(t.key(toks)));
+                        }
+                        &base
+                    } else {
+                        &f
+                    };
+                    for m in ac.find_overlapping_iter(text) {
                         for t in &model.base_targets[m.pattern().as_usize()] {
                             if let Target::Element(e) = *t {
                                 hits.push((e, 0, 0));
@@ -166,6 +172,23 @@ impl DocIndex {
     pub fn is_descendant(&self, node: u32, of: u32) -> bool {
         of <= node && node <= self.last_desc[of as usize]
     }
+}
+
+/// The folded text of a sentence: the concatenation of its token keys, borrowed from
+/// [`Tokens::folded`] when the keys are adjacent there (the usual case).
+fn sentence_folded<'t>(toks: &'t Tokens, ts: &[crate::tokens::Token]) -> Cow<'t, str> {
+    let (Some(first), Some(last)) = (ts.first(), ts.last()) else {
+        return Cow::Borrowed("");
+    };
+    let contiguous = ts.windows(2).all(|w| w[0].key.end == w[1].key.start);
+    if contiguous
+        && let Some(text) = toks
+            .folded
+            .get(first.key.start as usize..last.key.end as usize)
+    {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(ts.iter().map(|t| t.key(toks)).collect())
 }
 
 /// Which sentences an item may align to.

@@ -465,7 +465,7 @@ pub fn analyze(
             .iter()
             .zip(&counts)
             .filter(|(_, c)| **c * 3 >= top * 2 && **c > 0)
-            .map(|(&s, _)| ix.folded[s as usize].as_str())
+            .map(|(&s, _)| &*ix.folded[s as usize])
             .collect();
         reasons.extend(findings::weakening(item, &it.folded_text, &clause_folded));
         let status = if reasons.is_empty() {
