@@ -2,6 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod ids;
+pub use ids::{
+    AnalysisId, ApiKeyId, DocumentId, GrantId, InvalidId, JobId, OrgId, UserId, VersionId,
+};
+
 /// Stable codes for every error a user or API client can see.
 ///
 /// The `snake_case` string is the public contract (GraphQL `extensions.code`, CLI messages).

@@ -54,11 +54,31 @@ impl MigrationTrait for Migration {
         // Tenants enqueue (in their upload transaction) and read their jobs' progress; only the
         // worker's system scope moves jobs between states. No DELETE: pruning old jobs is maintenance
         // run by the owner.
-        pg::secure_table(manager, "jobs", "SELECT, INSERT, UPDATE", &[
-            Policy { name: "jobs_select", command: "SELECT", using: Some(&read), check: None },
-            Policy { name: "jobs_insert", command: "INSERT", using: None, check: Some(&write) },
-            Policy { name: "jobs_update", command: "UPDATE", using: Some(SYSTEM), check: Some(SYSTEM) },
-        ])
+        pg::secure_table(
+            manager,
+            "jobs",
+            "SELECT, INSERT, UPDATE",
+            &[
+                Policy {
+                    name: "jobs_select",
+                    command: "SELECT",
+                    using: Some(&read),
+                    check: None,
+                },
+                Policy {
+                    name: "jobs_insert",
+                    command: "INSERT",
+                    using: None,
+                    check: Some(&write),
+                },
+                Policy {
+                    name: "jobs_update",
+                    command: "UPDATE",
+                    using: Some(SYSTEM),
+                    check: Some(SYSTEM),
+                },
+            ],
+        )
         .await?;
         Ok(())
     }

@@ -1,0 +1,28 @@
+//! Taisho's schema migrations.
+//!
+//! Rules (see `services/store/README.md`):
+//! - one file per change, named `mYYYYMMDD_NNNNNN_<what>.rs`, appended to [`Migrator::migrations`];
+//!   a landed file is never edited (write a new migration instead);
+//! - every migration supports SQLite and PostgreSQL; PostgreSQL-only statements (roles, row-level
+//!   security, grants) go through the helpers in [`pg`];
+//! - every tenant table is secured with [`pg::secure_table`] in the migration that creates it.
+
+pub use sea_orm_migration::prelude::*;
+
+pub mod pg;
+pub mod sql;
+
+mod m20261121_000001_tenancy;
+mod m20261121_000002_jobs;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_tenancy::Migration),
+            Box::new(m20261121_000002_jobs::Migration),
+        ]
+    }
+}

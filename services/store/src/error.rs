@@ -1,0 +1,36 @@
+use sea_orm::DbErr;
+
+/// Errors of the store. A tenant id the scope may not see is [`StoreError::NotFound`], exactly like an
+/// id that does not exist, so callers cannot probe for other tenants' ids.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The object is visible but the scope may not change it (read-only access).
+    #[error("write access required")]
+    Forbidden,
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("unsupported database URL (expected sqlite: or postgres:)")]
+    UnsupportedUrl,
+    #[error(
+        "the database schema is not migrated: pending migrations {}; run `taisho migrate`",
+        .0.join(", ")
+    )]
+    PendingMigrations(Vec<String>),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    pub fn code(&self) -> taisho_domain::ErrorCode {
+        use taisho_domain::ErrorCode;
+        match self {
+            StoreError::NotFound | StoreError::Forbidden => ErrorCode::NotFound,
+            StoreError::Invalid(_) => ErrorCode::InvalidArgument,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

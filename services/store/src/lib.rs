@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+mod entity;
+pub mod error;
+pub mod model;
+pub mod provision;
+mod scope;
+mod store;
+pub mod tenancy;
+
+#[cfg(feature = "test-switches")]
+pub mod testing;
+
+pub use error::{Result, StoreError};
+pub use model::*;
+pub use store::{Backend, Mode, Store, StoreOptions, Tx, migrate, pending_migrations};
+pub use tenancy::{Actor, Principal, TenantScope, scope_for};
+
+/// Re-exported so the worker and app crates use the same sea-orm as the store.
+pub use sea_orm;
+pub use taisho_migration::Migrator;

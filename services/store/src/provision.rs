@@ -1,0 +1,73 @@
+//! Creating organisations, users and memberships: done by the system (sign-up, `taisho import`,
+//! demo data, tests), in a [`Store::begin_system`](crate::Store::begin_system) transaction.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use taisho_domain::{OrgId, UserId};
+
+use crate::entity::{membership, organisation, user};
+use crate::error::{Result, StoreError};
+use crate::model::{OrgKind, Role};
+use crate::store::Tx;
+
+fn require_system(tx: &Tx) -> Result<()> {
+    if tx.scope().system {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden)
+    }
+}
+
+pub async fn create_organisation(
+    tx: &Tx,
+    kind: OrgKind,
+    name: &str,
+    prefecture: Option<OrgId>,
+) -> Result<OrgId> {
+    require_system(tx)?;
+    let id = OrgId::new();
+    organisation::ActiveModel {
+        id: Set(id.as_uuid()),
+        kind: Set(kind.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        prefecture_id: Set(prefecture.map(|p| p.as_uuid())),
+        created_at: Set(Utc::now()),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+pub async fn create_user(
+    tx: &Tx,
+    email: &str,
+    display_name: &str,
+    password_hash: Option<&str>,
+) -> Result<UserId> {
+    require_system(tx)?;
+    let id = UserId::new();
+    user::ActiveModel {
+        id: Set(id.as_uuid()),
+        email: Set(email.to_owned()),
+        display_name: Set(display_name.to_owned()),
+        password_hash: Set(password_hash.map(str::to_owned)),
+        created_at: Set(Utc::now()),
+        disabled_at: Set(None),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+pub async fn add_membership(tx: &Tx, user: UserId, org: OrgId, role: Role) -> Result<()> {
+    require_system(tx)?;
+    membership::ActiveModel {
+        user_id: Set(user.as_uuid()),
+        org_id: Set(org.as_uuid()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! Connections, migrations and scoped transactions.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use taisho_migration::{Migrator, MigratorTrait};
+
+use crate::error::{Result, StoreError};
+use crate::tenancy::{Actor, TenantScope};
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    pub(crate) fn db(self) -> DbBackend {
+        match self {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        }
+    }
+}
+
+/// Connection options beyond the URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// SQLite: how long a writer waits for the write lock before failing with "database is locked".
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How a transaction starts. On SQLite a transaction that will write must take the write lock at
+/// `BEGIN` (`BEGIN IMMEDIATE`): upgrading a read transaction to a write one fails at once with
+/// `SQLITE_BUSY` when another writer is active, whatever the busy timeout. PostgreSQL ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Read,
+    Write,
+}
+
+/// The connection pool. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    app_filter: bool,
+}
+
+impl Store {
+    /// Connects without migrating. For the production `serve`, follow with
+    /// [`Store::ensure_migrated`].
+    pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, &StoreOptions::default()).await
+    }
+
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Store> {
+        let backend = Backend::from_url(url)?;
+        let db = Database::connect(connect_options(url, options)).await?;
+        Ok(Store {
+            db,
+            backend,
+            app_filter: true,
+        })
+    }
+
+    /// The embedded mode: `<data_dir>/taisho.sqlite`, created and migrated on first start.
+    pub async fn open_embedded(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Invalid(format!("data directory: {e}")))?;
+        let url = sqlite_url(&data_dir.join("taisho.sqlite"));
+        let store = Store::connect(&url).await?;
+        Migrator::up(&store.db, None).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Names of migrations the database has not applied yet.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        pending_on(&self.db).await
+    }
+
+    /// Fails with [`StoreError::PendingMigrations`] naming the missing ones: production `serve`
+    /// refuses to start on an unmigrated schema.
+    pub async fn ensure_migrated(&self) -> Result<()> {
+        let pending = self.pending_migrations().await?;
+        if pending.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::PendingMigrations(pending))
+        }
+    }
+
+    /// Opens a transaction for `scope`. On PostgreSQL its first statement sets the row-level
+    /// security settings, transaction-locally, so they vanish at commit, rollback or a dropped
+    /// connection and can never leak into the next transaction on the same connection.
+    pub async fn begin(&self, scope: &TenantScope, mode: Mode) -> Result<Tx> {
+        let options = TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: match (self.backend, mode) {
+                (Backend::Sqlite, Mode::Write) => Some(SqliteTransactionMode::Immediate),
+                _ => None,
+            },
+        };
+        let txn = self.db.begin_with_options(options).await?;
+        if self.backend == Backend::Postgres {
+            txn.execute_raw(settings_statement(scope)).await?;
+        }
+        Ok(Tx {
+            txn,
+            scope: scope.clone(),
+            backend: self.backend,
+            app_filter: self.app_filter,
+        })
+    }
+
+    /// Runs `f` in a transaction for `scope`; commits on `Ok`, rolls back on `Err` (and on panic or
+    /// cancellation, when the transaction is dropped).
+    pub async fn tx<T, E, F>(&self, scope: &TenantScope, mode: Mode, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&Tx) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let tx = self.begin(scope, mode).await?;
+        let value = f(&tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// A transaction in the system scope: row-level security lets it see every tenant's rows, tenant
+    /// functions refuse it. Only for the worker's claim/heartbeat/complete path and provisioning
+    /// (creating organisations, users, memberships).
+    pub async fn begin_system(&self, mode: Mode) -> Result<Tx> {
+        self.begin(&TenantScope::system(), mode).await
+    }
+
+    /// Read-only look-ups that resolve a principal into a scope.
+    pub(crate) async fn begin_auth(&self) -> Result<Tx> {
+        let tx = self.begin(&TenantScope::auth(), Mode::Read).await?;
+        if self.backend == Backend::Postgres {
+            tx.txn
+                .execute_unprepared("SET TRANSACTION READ ONLY")
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// Test-only: turn the application filter off so only row-level security stands between a
+    /// scope and foreign rows. Every scope check in the store goes through [`Tx::app_allows`].
+    #[cfg(feature = "test-switches")]
+    #[doc(hidden)]
+    pub fn without_app_filter(mut self) -> Store {
+        self.app_filter = false;
+        self
+    }
+
+    /// The raw pool, for the test harness and the worker's queue (which keeps its own SQL on the
+    /// `jobs` table). Tenant tables must be reached through a [`Tx`].
+    #[doc(hidden)]
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// A transaction bound to one scope.
+#[derive(Debug)]
+pub struct Tx {
+    txn: DatabaseTransaction,
+    scope: TenantScope,
+    backend: Backend,
+    app_filter: bool,
+}
+
+impl Tx {
+    pub fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying connection, for SQL on non-tenant tables in the same transaction (e.g. the
+    /// worker enqueuing a job together with the upload that needs it).
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
+
+    /// The application filter: `allowed` is the scope's verdict. With the filter switched off (tests
+    /// only) every check passes and row-level security alone must hide foreign rows.
+    pub(crate) fn app_allows(&self, allowed: bool) -> bool {
+        allowed || !self.app_filter
+    }
+
+    pub(crate) fn filtered(&self) -> bool {
+        self.app_filter
+    }
+}
+
+/// `SELECT set_config(...)` for every setting the policies read, with `is_local = true`.
+fn settings_statement(scope: &TenantScope) -> Statement {
+    fn list(set: &std::collections::BTreeSet<taisho_domain::OrgId>) -> String {
+        let mut s = String::new();
+        for (i, org) in set.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            let _ = write!(s, "{org}");
+        }
+        s
+    }
+    let actor = match scope.actor {
+        Actor::User(u) => u.to_string(),
+        _ => String::new(),
+    };
+    let flag = |on: bool| if on { "on" } else { "off" }.to_owned();
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('taisho.read', $1, true), set_config('taisho.write', $2, true), \
+         set_config('taisho.admin', $3, true), set_config('taisho.text', $4, true), \
+         set_config('taisho.text_published', $5, true), set_config('taisho.actor', $6, true), \
+         set_config('taisho.system', $7, true), set_config('taisho.auth', $8, true)",
+        [
+            list(&scope.read).into(),
+            list(&scope.write).into(),
+            list(&scope.admin).into(),
+            list(&scope.text).into(),
+            list(&scope.text_published).into(),
+            actor.into(),
+            flag(scope.system).into(),
+            flag(scope.auth).into(),
+        ],
+    )
+}
+
+fn connect_options(url: &str, options: &StoreOptions) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(options.max_connections)
+        .min_connections(0)
+        .acquire_timeout(options.acquire_timeout)
+        .sqlx_logging(false);
+    let busy = options.busy_timeout;
+    opts.map_sqlx_sqlite_opts(move |o| {
+        o.create_if_missing(true)
+            .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+    });
+    opts
+}
+
+pub(crate) fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+async fn pending_on(db: &DatabaseConnection) -> Result<Vec<String>> {
+    // The read-only variant never creates the migrations table, which the runtime role may not do.
+    Ok(Migrator::get_pending_migrations_read_only(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
+/// Applies every pending migration using `url` (an owner or admin connection, not the runtime
+/// role). The `taisho migrate` command.
+pub async fn migrate(url: &str) -> Result<()> {
+    let store = Store::connect_with(
+        url,
+        &StoreOptions {
+            max_connections: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Migrator::up(&store.db, None).await?;
+    store.close().await
+}
+
+/// Names of the migrations `url`'s database has not applied.
+pub async fn pending_migrations(url: &str) -> Result<Vec<String>> {
+    let store = Store::connect_with(
+        url,
+        &StoreOptions {
+            max_connections: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let pending = store.pending_migrations().await;
+    store.close().await?;
+    pending
+}

@@ -1,0 +1,1 @@
+//! Tenant fixtures shared by the tests.
