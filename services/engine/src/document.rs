@@ -89,6 +89,12 @@ pub enum Scheme {
     ParenKatakana,
     /// ⅰ ⅱ … / i ii …
     Roman,
+    /// 一 二 … 十一 followed by a space: the 号 of a 例規 article
+    KanjiNumeral,
+    /// 附則: a 例規's supplementary provisions, after its articles
+    SupplementaryProvisions,
+    /// 別表 / 別表第N: a 例規's appended table
+    Appendix,
     /// (ⅰ) / (i)
     ParenRoman,
     /// a Markdown heading with no numbering of its own

@@ -23,6 +23,18 @@
 //! no 。; a label alone on its line takes the next short line as its heading. A node left with a
 //! heading but no body and no children is a list item, so that text becomes its body.
 //!
+//! **例規 layout.** Municipal regulations number articles `第N条` (branch articles `第３条の２`
+//! are articles of their own, ordinal 3), paragraphs (項) by a bare `２`, `３` and a space from the
+//! second on, and items (号) by kanji numerals `一`, `十一` and a space. Inside an open article a
+//! bare number is therefore a 項 (scheme `Paragraph`) and always nests under the innermost
+//! article, closing any 号 open in it; 号 nest under whatever is open (the article or its 項).
+//! Outside articles a bare number stays `Arabic`, so non-例規 documents are unaffected. The
+//! caption line 「（目的）」 above an article is that article's heading (held back one line; if no
+//! article follows it is ordinary text as before), and so is 「第１条（目的）　…」 written on the
+//! article's line; with a caption, all text on the label's line is body. `附則` and `別表` close
+//! everything and open a top-level node (`附則`, `別表`; an article after a 別表 leaves it). A
+//! `○` glued to a short line before any label is the 例規 title (preface text), not a bullet.
+//!
 //! **Tables.** A header row of short spaced cells (「分類 分類基準 取扱制限」) opens a `Table` child;
 //! every following line up to the next (non-bullet) label belongs to it. A line starting with a
 //! short cell and a space starts a row; other lines continue the row. Each row is one sentence.
@@ -37,7 +49,7 @@ use crate::document::*;
 use crate::error::{EngineError, Stage};
 use crate::limits::Deadline;
 use crate::normalize::Normalized;
-use label::{Key, Marker};
+use label::{Key, Marker, Style};
 
 /// Path of the preface node.
 pub const PREFACE_PATH: &str = "序";
@@ -162,6 +174,9 @@ struct Parser<'a> {
     table: Option<Table>,
     /// A label alone on its line, waiting for its heading on the next line.
     awaiting: Option<usize>,
+    /// A caption line (「（目的）」) held back one line: it heads the article that follows it, or
+    /// is ordinary text if no article does.
+    caption: Option<Range<usize>>,
 }
 
 const ROOT: usize = 0;
@@ -191,14 +206,53 @@ impl<'a> Parser<'a> {
             preface: None,
             table: None,
             awaiting: None,
+            caption: None,
         }
     }
 
     fn line(&mut self, r: Range<usize>) {
         let text = self.text;
         let s = &text[r.clone()];
-        let marker = label::parse(s);
+        let marker = label::parse(s).filter(|m| !self.is_title(s, m));
 
+        if let Some(caption) = self.caption.take() {
+            if let Some(m) = marker
+                .as_ref()
+                .filter(|m| m.key == Key::Numbered(Scheme::Article, Style::Plain))
+            {
+                // The article starts a new unit whatever was open: its caption cannot be a
+                // table row or the heading of a label alone on the line before.
+                self.table = None;
+                self.awaiting = None;
+                self.labelled(r, m.clone(), Some(caption));
+                return;
+            }
+            self.dispatch(caption, None);
+        }
+        if marker.is_none() && label::caption(s).is_some() {
+            self.caption = Some(r);
+            return;
+        }
+        self.dispatch(r, marker);
+    }
+
+    /// A 例規 title (「○○○町情報セキュリティ基本方針」, 「○情報セキュリティポリシー」): a `○`
+    /// glued to a short line before any label. Anywhere else `○` is a bullet.
+    fn is_title(&self, s: &str, m: &Marker) -> bool {
+        m.key == Key::Bullet('○')
+            && self.stack.is_empty()
+            && self.table.is_none()
+            && s[m.label.end..]
+                .chars()
+                .next()
+                .is_some_and(|c| !label::is_space(c))
+            && !s.contains('。')
+            && s.chars().count() <= MAX_HEADING_CHARS
+    }
+
+    fn dispatch(&mut self, r: Range<usize>, marker: Option<Marker>) {
+        let text = self.text;
+        let s = &text[r.clone()];
         if let Some(table) = &self.table {
             if marker.as_ref().is_none_or(Marker::is_bullet) {
                 let node = table.node;
@@ -222,7 +276,7 @@ impl<'a> Parser<'a> {
             return;
         }
         match marker {
-            Some(m) => self.labelled(r, m),
+            Some(m) => self.labelled(r, m, None),
             None if label::is_table_header(s) => self.start_table(r),
             None => {
                 let node = self.target();
@@ -288,6 +342,31 @@ impl<'a> Parser<'a> {
                     self.stack.pop();
                 }
             }
+            // 附則 and 別表 follow a 例規's articles, never inside one.
+            Key::Numbered(Scheme::SupplementaryProvisions | Scheme::Appendix, _) => {
+                self.stack.clear();
+            }
+            // A 別表 holds no articles: an article after it is back in the main text.
+            Key::Numbered(Scheme::Article | Scheme::Chapter | Scheme::Part, _)
+                if let Some(pos) = self
+                    .stack
+                    .iter()
+                    .position(|(k, _)| matches!(k, Key::Numbered(Scheme::Appendix, _))) =>
+            {
+                self.stack.truncate(pos);
+                if let Some(pos) = self.stack.iter().rposition(|(k, _)| *k == key) {
+                    self.stack.truncate(pos);
+                }
+            }
+            // A 項 belongs to the innermost open article, whatever 号 are open inside it.
+            Key::Numbered(Scheme::Paragraph, _)
+                if let Some(pos) = self
+                    .stack
+                    .iter()
+                    .rposition(|(k, _)| matches!(k, Key::Numbered(Scheme::Article, _))) =>
+            {
+                self.stack.truncate(pos + 1);
+            }
             _ => {
                 if let Some(pos) = self.stack.iter().rposition(|(k, _)| *k == key) {
                     self.stack.truncate(pos);
@@ -313,9 +392,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn labelled(&mut self, r: Range<usize>, m: Marker) {
+    /// Opens the node for a labelled line; `caption` is the line of its 例規 見出し, if any.
+    fn labelled(&mut self, r: Range<usize>, mut m: Marker, caption: Option<Range<usize>>) {
         let text = self.text;
         let s = &text[r.clone()];
+        if self.is_paragraph_number(s, &m) {
+            m.key = Key::Numbered(Scheme::Paragraph, Style::Plain);
+        }
         let parent = self.place(m.key);
         let ordinal = if m.ordinal == 0 {
             let c = self.nodes[parent].counts.entry(m.key).or_insert(0);
@@ -336,13 +419,35 @@ impl<'a> Parser<'a> {
             ordinal,
             text: written,
         };
-        let id = self.new_node(NodeKind::Section, parent, Some(label), path, r.start);
+        let start = caption.as_ref().map_or(r.start, |c| c.start);
+        let id = self.new_node(NodeKind::Section, parent, Some(label), path, start);
         self.stack.push((m.key, id));
         self.touch(id, r.end);
 
-        let rest = trim(text, (r.start + m.text_start).min(r.end)..r.end);
+        let mut rest = trim(text, (r.start + m.text_start).min(r.end)..r.end);
+        let caption = match caption {
+            Some(c) => label::caption(&text[c.clone()])
+                .map(|inner| trim(text, c.start + inner.start..c.start + inner.end)),
+            None if m.key == Key::Numbered(Scheme::Article, Style::Plain) => {
+                label::inline_caption(&text[rest.clone()]).map(|(inner, after)| {
+                    let inner = trim(text, rest.start + inner.start..rest.start + inner.end);
+                    rest = (rest.start + after).min(rest.end)..rest.end;
+                    inner
+                })
+            }
+            None => None,
+        };
         let rest_text = &text[rest.clone()];
-        if rest.is_empty() {
+        if let Some(c) = caption {
+            // The caption is the heading, so everything on the label's line is body, even
+            // 「第３条　削除」.
+            let h = self.add_sentence(id, c, SentenceRole::Heading);
+            self.nodes[id].heading = Some(h);
+            self.nodes[id].body_at = h + 1;
+            if !rest.is_empty() {
+                self.add_body(id, rest);
+            }
+        } else if rest.is_empty() {
             self.awaiting = Some(id);
         } else if rest_text.chars().count() <= MAX_HEADING_CHARS && !rest_text.contains('。') {
             let h = self.add_sentence(id, rest, SentenceRole::Heading);
@@ -351,6 +456,22 @@ impl<'a> Parser<'a> {
         } else {
             self.add_body(id, rest);
         }
+    }
+
+    /// A bare number and a space inside an article (「２　前項の規定にかかわらず」) is the article's
+    /// 項, not a list item: 例規 number paragraphs from the second on, the first being the
+    /// article's own text.
+    fn is_paragraph_number(&self, s: &str, m: &Marker) -> bool {
+        m.key == Key::Numbered(Scheme::Arabic, Style::Plain)
+            && m.text_start > m.label.end
+            && s.get(m.label.clone()).is_some_and(|l| {
+                l.chars()
+                    .all(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+            })
+            && self
+                .stack
+                .iter()
+                .any(|(k, _)| matches!(k, Key::Numbered(Scheme::Article, _)))
     }
 
     fn add_sentence(&mut self, node: usize, clean: Range<usize>, role: SentenceRole) -> u32 {
@@ -406,6 +527,9 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(mut self) -> (Vec<Draft>, Vec<DraftSentence>) {
+        if let Some(caption) = self.caption.take() {
+            self.dispatch(caption, None);
+        }
         for n in &mut self.nodes {
             // A heading with nothing under it is a list item's text.
             if n.kind == NodeKind::Section

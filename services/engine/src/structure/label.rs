@@ -181,6 +181,10 @@ fn numbered(s: &str) -> Option<(Scheme, Style, u32, usize)> {
     let first = chars.next()?;
     let after = |len: usize| s[len..].chars().next();
 
+    if first == '附' || first == '別' {
+        return annex(s);
+    }
+
     // 第N章・節・条・項
     if first == '第' {
         let rest = &s[first.len_utf8()..];
@@ -193,7 +197,16 @@ fn numbered(s: &str) -> Option<(Scheme, Style, u32, usize)> {
             '項' => Scheme::Paragraph,
             _ => return None,
         };
-        let len = first.len_utf8() + nlen + suffix.len_utf8();
+        let mut len = first.len_utf8() + nlen + suffix.len_utf8();
+        // A branch article inserted by amendment (第３条の２, even 第３条の２の３) is an article
+        // of its own, ranked like the others; `の` followed by anything but a number is a
+        // reference (第３条の規定により).
+        if scheme == Scheme::Article {
+            while let Some(rest) = s[len..].strip_prefix('の') {
+                let Some((_, blen)) = number(rest) else { break };
+                len += 'の'.len_utf8() + blen;
+            }
+        }
         if after(len).is_some_and(continues_sentence) {
             return None;
         }
@@ -291,6 +304,15 @@ fn numbered(s: &str) -> Option<(Scheme, Style, u32, usize)> {
         };
     }
 
+    // 一 / 十一: the 号 of a 例規 article. Only with a separator after it, as kanji numerals open
+    // plenty of words (一部, 十分, 三者).
+    if let Some((n, nlen)) = kanji(s) {
+        return match after(nlen) {
+            Some(c) if n > 0 && is_space(c) => Some((Scheme::KanjiNumeral, Style::Plain, n, nlen)),
+            _ => None,
+        };
+    }
+
     // ア / ア. / ア)  and  ⅰ / Ⅰ
     let single = if let Some(n) = katakana_ordinal(first) {
         Some((Scheme::Katakana, Style::Plain, n))
@@ -317,6 +339,36 @@ fn numbered(s: &str) -> Option<(Scheme, Style, u32, usize)> {
         };
     }
     None
+}
+
+/// 「附則」 (also spaced out, 「附　則」) and 「別表」, 「別表第１」, 「別表２」: the parts of a 例規
+/// after its articles. A plain 附則 or 別表 has ordinal 0 (counted by the caller).
+fn annex(s: &str) -> Option<(Scheme, Style, u32, usize)> {
+    let (scheme, n, len) = if let Some(rest) = s.strip_prefix('附') {
+        let gap = skip_spaces(rest, 0);
+        if gap > 3 || !rest[gap..].starts_with('則') {
+            return None;
+        }
+        (
+            Scheme::SupplementaryProvisions,
+            0,
+            '附'.len_utf8() + gap + '則'.len_utf8(),
+        )
+    } else {
+        let rest = s.strip_prefix("別表")?;
+        let dai = rest.strip_prefix('第').map_or(0, |_| '第'.len_utf8());
+        match number(&rest[dai..]) {
+            Some((n, nlen)) if n > 0 => (Scheme::Appendix, n, "別表".len() + dai + nlen),
+            _ if dai > 0 => return None,
+            _ => (Scheme::Appendix, 0, "別表".len()),
+        }
+    };
+    // Only a heading line: 「別表のとおり」 and 「附則に定める」 are references.
+    match s[len..].chars().next() {
+        None => Some((scheme, Style::Plain, n, len)),
+        Some(c) if is_space(c) || c == '（' || c == '(' => Some((scheme, Style::Plain, n, len)),
+        Some(_) => None,
+    }
 }
 
 fn skip_spaces(s: &str, mut at: usize) -> usize {
@@ -411,6 +463,38 @@ pub(crate) fn is_table_header(line: &str) -> bool {
     cells >= 3
 }
 
+/// A 例規 caption (見出し) line, 「（目的）」: a short bracketed phrase alone on its line. Returns
+/// the byte range of the phrase inside the brackets.
+pub(crate) fn caption(line: &str) -> Option<std::ops::Range<usize>> {
+    let open = line.chars().next().filter(|&c| c == '（' || c == '(')?;
+    let close = line
+        .chars()
+        .next_back()
+        .filter(|&c| c == '）' || c == ')')?;
+    let inner = line.get(open.len_utf8()..line.len() - close.len_utf8())?;
+    let count = inner.chars().count();
+    let plain = !inner.contains(['（', '）', '(', ')', '。']);
+    ((1..=30).contains(&count) && plain && !inner.trim_matches(is_space).is_empty())
+        .then(|| open.len_utf8()..open.len_utf8() + inner.len())
+}
+
+/// A caption written on the article's own line, 「第１条（目的）　この方針は…」: `rest` is the
+/// text after the label. Returns the phrase's range inside the brackets and where the text after
+/// the caption starts.
+pub(crate) fn inline_caption(rest: &str) -> Option<(std::ops::Range<usize>, usize)> {
+    let (close, c) = rest
+        .char_indices()
+        .take(32)
+        .find(|&(_, c)| c == '）' || c == ')')?;
+    let end = close + c.len_utf8();
+    let inner = caption(&rest[..end])?;
+    match rest[end..].chars().next() {
+        None => Some((inner, end)),
+        Some(c) if is_space(c) => Some((inner, skip_spaces(rest, end))),
+        Some(_) => None,
+    }
+}
+
 /// The label as it goes into a numbering path: as written, with brackets made half-width and a
 /// trailing full stop dropped, so `（１）` and `(１)` give the same path and `1.` gives `1`.
 pub(crate) fn path_component(label: &str) -> String {
@@ -422,6 +506,8 @@ pub(crate) fn path_component(label: &str) -> String {
             c => c,
         })
         .collect();
+    // 「附　則」 is spaced out for looks only.
+    out.retain(|c| !is_space(c));
     while out.ends_with(['.', '．']) && out.chars().count() > 1 {
         out.pop();
     }
@@ -486,6 +572,85 @@ mod tests {
             key("### 見出し"),
             Some((Scheme::MarkdownHeading, 0, "###".into()))
         );
+    }
+
+    #[test]
+    fn kanji_numerals_followed_by_a_separator_are_labels() {
+        assert_eq!(
+            key("一　ネットワーク"),
+            Some((Scheme::KanjiNumeral, 1, "一".into()))
+        );
+        assert_eq!(
+            key("十一 情報"),
+            Some((Scheme::KanjiNumeral, 11, "十一".into()))
+        );
+        assert_eq!(
+            key("二\t情報システム"),
+            Some((Scheme::KanjiNumeral, 2, "二".into()))
+        );
+        assert_eq!(key("一部事務組合"), None);
+        assert_eq!(key("十分な対策"), None);
+        assert_eq!(key("一、目的"), None);
+        assert_eq!(key("〇 零"), None);
+    }
+
+    #[test]
+    fn branch_articles_are_articles_and_references_to_them_are_not() {
+        assert_eq!(
+            key("第３条の２　職員は"),
+            Some((Scheme::Article, 3, "第３条の２".into()))
+        );
+        assert_eq!(
+            key("第十条の二の三 雑則"),
+            Some((Scheme::Article, 10, "第十条の二の三".into()))
+        );
+        assert_eq!(key("第３条の２に規定する"), None);
+        assert_eq!(key("第３条の規定により"), None);
+    }
+
+    #[test]
+    fn supplementary_provisions_and_appendices_are_labels_only_as_headings() {
+        assert_eq!(
+            key("附　則"),
+            Some((Scheme::SupplementaryProvisions, 0, "附　則".into()))
+        );
+        assert_eq!(
+            key("附則（平成２７年訓令第５号）"),
+            Some((Scheme::SupplementaryProvisions, 0, "附則".into()))
+        );
+        assert_eq!(
+            key("別表（第２条関係）"),
+            Some((Scheme::Appendix, 0, "別表".into()))
+        );
+        assert_eq!(
+            key("別表第２　区分"),
+            Some((Scheme::Appendix, 2, "別表第２".into()))
+        );
+        assert_eq!(key("別表のとおり"), None);
+        assert_eq!(key("附則に定める"), None);
+        assert_eq!(key("附属機関"), None);
+        assert_eq!(key("別途定める"), None);
+        assert_eq!(path_component("附　則"), "附則");
+    }
+
+    #[test]
+    fn inline_captions_need_a_separator_after_them() {
+        let s = "（目的）　この方針は定める。";
+        let (inner, text) = inline_caption(s).expect("caption");
+        assert_eq!((&s[inner], &s[text..]), ("目的", "この方針は定める。"));
+        assert_eq!(inline_caption("（以下「本町」という。）は"), None);
+        assert_eq!(inline_caption("（目的）を定める。"), None);
+    }
+
+    #[test]
+    fn captions_are_short_bracketed_phrases_alone_on_a_line() {
+        let inner = |s: &'static str| caption(s).map(|r| &s[r]);
+        assert_eq!(inner("（目的）"), Some("目的"));
+        assert_eq!(inner("(定義等)"), Some("定義等"));
+        assert_eq!(inner("（以下「本町」という。）"), None);
+        assert_eq!(inner("（１）（２）"), None);
+        assert_eq!(inner("（　）"), None);
+        assert_eq!(inner("（目的）この方針は"), None);
     }
 
     #[test]

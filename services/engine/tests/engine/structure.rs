@@ -1,10 +1,11 @@
-//! Tests of the structure stage: numbering schemes, hierarchy, headings, sentences, tables, and
-//! the shape of the five real seeds.
+//! Tests of the structure stage: numbering schemes, hierarchy, headings, sentences, tables, 例規
+//! layout (条・項・号), and the shape of the five real seeds.
 
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use taisho_engine::document::{Document, Node, NodeKind, Scheme, SentenceRole};
+use taisho_engine::structure::PREFACE_PATH as PREFACE;
 use taisho_engine::{Limits, read};
 
 use crate::{SEEDS, seed};
@@ -393,6 +394,310 @@ fn seed_trees_snapshot() {
         let d = seed_doc(s);
         insta::assert_yaml_snapshot!(format!("tree_{s}"), d.tree());
     }
+}
+
+// ------------------------------------------------------------------ 例規 (条・項・号)
+
+fn label_of(n: &Node) -> Option<(Scheme, u32, &str)> {
+    n.label
+        .as_ref()
+        .map(|l| (l.scheme, l.ordinal, l.text.as_str()))
+}
+
+#[test]
+fn kanji_numbered_items_are_go_of_the_article() {
+    let d = doc(
+        "第２条　次の各号に掲げる用語の意義は、当該各号に定めるところによる。\n一　ネットワーク　通信網をいう。\n二　情報システム　仕組みをいう。\n十一　通信経路の分割　分離することをいう。\n",
+    );
+    let items = sections(&d, node(&d, "第２条"));
+    assert_eq!(paths(&items), ["第２条/一", "第２条/二", "第２条/十一"]);
+    assert_eq!(label_of(items[2]), Some((Scheme::KanjiNumeral, 11, "十一")));
+    assert_eq!(body_text(&d, items[0]), ["ネットワーク　通信網をいう。"]);
+}
+
+#[test]
+fn kanji_words_at_line_start_stay_body_text() {
+    let d = doc("第１条　目的\n一部事務組合は定める。\n十分な対策を講じる。\n一、総則\n");
+    assert!(sections(&d, node(&d, "第１条")).is_empty());
+    assert_eq!(body_text(&d, node(&d, "第１条")).len(), 3);
+}
+
+#[test]
+fn a_tab_after_a_label_separates_like_a_space() {
+    let d = doc(
+        "第１条\tこの方針は定める。\n一\t本文である。\n二\t本文である。\n２\t前項の規定による。\n",
+    );
+    assert_eq!(
+        paths(&sections(&d, node(&d, "第１条"))),
+        ["第１条/一", "第１条/二", "第１条/２"]
+    );
+    assert_eq!(body_text(&d, node(&d, "第１条")), ["この方針は定める。"]);
+    assert_eq!(body_text(&d, node(&d, "第１条/一")), ["本文である。"]);
+}
+
+#[test]
+fn branch_articles_are_siblings_of_the_articles_around_them() {
+    let d = doc(
+        "第３条　職員は守る。\n第３条の２　職員は報告する。\n第４条　町長は定める。\n第４条の規定により処理する。\n",
+    );
+    assert_eq!(
+        paths(&sections(&d, d.root())),
+        ["第３条", "第３条の２", "第４条"]
+    );
+    assert_eq!(
+        label_of(node(&d, "第３条の２")),
+        Some((Scheme::Article, 3, "第３条の２"))
+    );
+    // 「第４条の規定により」 is a reference, so body text.
+    assert_eq!(body_text(&d, node(&d, "第４条")).len(), 2);
+}
+
+#[test]
+fn a_caption_line_heads_the_article_below_it() {
+    let d = doc("（目的）\n第１条　この方針は定める。\n（定義）\n第２条　用語の意義による。\n");
+    assert!(d.find(PREFACE).is_none(), "{:?}", all_paths(&d));
+    let first = node(&d, "第１条");
+    assert_eq!(d.heading_text(first.id), Some("目的"));
+    assert_eq!(body_text(&d, first), ["この方針は定める。"]);
+    assert!(d.original[first.range.clone()].starts_with("（目的）"));
+    assert_eq!(d.heading_text(node(&d, "第２条").id), Some("定義"));
+}
+
+#[test]
+fn a_caption_makes_the_short_text_of_its_article_body() {
+    let d = doc("（削除）\n第３条　削除\n");
+    let n = node(&d, "第３条");
+    assert_eq!(d.heading_text(n.id), Some("削除"));
+    assert_eq!(body_text(&d, n), ["削除"]);
+}
+
+#[test]
+fn a_caption_written_after_the_article_number_is_its_heading() {
+    let d = doc("第１条（目的）　この方針は定める。\n第２条（定義）\n用語の意義による。\n");
+    assert_eq!(d.heading_text(node(&d, "第１条").id), Some("目的"));
+    assert_eq!(body_text(&d, node(&d, "第１条")), ["この方針は定める。"]);
+    assert_eq!(d.heading_text(node(&d, "第２条").id), Some("定義"));
+    assert_eq!(body_text(&d, node(&d, "第２条")), ["用語の意義による。"]);
+}
+
+#[test]
+fn a_bracketed_line_not_followed_by_an_article_stays_where_it_was() {
+    let d = doc("1 目的\n本文。\n（注）\n2 範囲\n本文。\n（参考）\n");
+    assert_eq!(body_text(&d, node(&d, "1")), ["本文。", "（注）"]);
+    assert_eq!(body_text(&d, node(&d, "2")), ["本文。", "（参考）"]);
+    // Alone after a label, it is still that label's heading.
+    let d = doc("第１章\n（総則）\n本文。\n");
+    assert_eq!(d.heading_text(node(&d, "第１章").id), Some("（総則）"));
+}
+
+#[test]
+fn numbered_paragraphs_nest_under_their_article_and_go_under_the_paragraph() {
+    let d = doc(
+        "第４条　この方針は適用する。\n一　甲をいう。\n二　乙をいう。\n２　前項の規定にかかわらず、次のとおりとする。\n一　丙をいう。\n3　半角の項である。\n第５条　職員は守る。\n２　職員は報告する。\n",
+    );
+    assert_eq!(
+        paths(&sections(&d, node(&d, "第４条"))),
+        ["第４条/一", "第４条/二", "第４条/２", "第４条/3"]
+    );
+    assert_eq!(
+        paths(&sections(&d, node(&d, "第４条/２"))),
+        ["第４条/２/一"]
+    );
+    assert_eq!(
+        label_of(node(&d, "第４条/２")),
+        Some((Scheme::Paragraph, 2, "２"))
+    );
+    assert_eq!(body_text(&d, node(&d, "第４条")), ["この方針は適用する。"]);
+    assert_eq!(paths(&sections(&d, node(&d, "第５条"))), ["第５条/２"]);
+}
+
+#[test]
+fn bare_numbers_outside_articles_stay_arabic_sections() {
+    let d = doc("1 目的\n本文。\n２　定義\n本文。\n");
+    assert_eq!(paths(&sections(&d, d.root())), ["1", "２"]);
+    assert_eq!(label_of(node(&d, "２")).map(|l| l.0), Some(Scheme::Arabic));
+}
+
+#[test]
+fn a_circle_glued_to_the_first_line_is_a_title_not_a_bullet() {
+    for title in ["○○○町情報セキュリティ基本方針", "○情報セキュリティポリシー"]
+    {
+        let d = doc(&format!("{title}\n（目的）\n第１条　この方針は定める。\n"));
+        assert_eq!(body_text(&d, node(&d, PREFACE)), [title]);
+        assert_eq!(
+            paths(&sections(&d, d.root())),
+            ["第１条"],
+            "{:?}",
+            all_paths(&d)
+        );
+    }
+    // After a label, or with a space after it, ○ is still a bullet.
+    let d = doc("1 項目\n○障害の内容\n○ 障害の原因\n");
+    assert_eq!(paths(&sections(&d, node(&d, "1"))), ["1/・1", "1/・2"]);
+    let d = doc("○ 障害の内容\n");
+    assert_eq!(
+        label_of(sections(&d, d.root())[0]).map(|l| l.0),
+        Some(Scheme::Bullet)
+    );
+}
+
+#[test]
+fn supplementary_provisions_and_appendices_leave_the_articles() {
+    let d = doc(
+        "第１条　職員は守る。\n２　職員は報告する。\n別表（第１条関係）\n(1)\t重要性分類Ⅰ\n第２条　町長は定める。\n附　則\nこの訓令は、公布の日から施行する。\n附　則（令和７年訓令第３号）\nこの訓令は、令和７年４月１日から施行する。\n",
+    );
+    assert_eq!(
+        paths(&sections(&d, d.root())),
+        ["第１条", "別表", "第２条", "附則", "附則~2"]
+    );
+    assert_eq!(paths(&sections(&d, node(&d, "別表"))), ["別表/(1)"]);
+    assert_eq!(
+        label_of(node(&d, "附則")),
+        Some((Scheme::SupplementaryProvisions, 1, "附　則"))
+    );
+    assert_eq!(
+        body_text(&d, node(&d, "附則")),
+        ["この訓令は、公布の日から施行する。"]
+    );
+    assert_eq!(
+        d.heading_text(node(&d, "附則~2").id),
+        Some("（令和７年訓令第３号）")
+    );
+}
+
+fn reiki_html() -> Document {
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engine/decode/reiki.html"),
+    )
+    .expect("fixture readable");
+    read(&bytes, Some("reiki.html"), &Limits::default()).expect("readable")
+}
+
+fn reiki_kihon() -> Document {
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/engine/structure/reiki_kihon.txt"),
+    )
+    .expect("fixture readable");
+    read(&bytes, Some("reiki_kihon.txt"), &Limits::default()).expect("readable")
+}
+
+#[test]
+fn reiki_page_keeps_articles_paragraphs_and_items() {
+    let d = reiki_html();
+    assert_eq!(
+        all_paths(&d),
+        [
+            "",
+            "序",
+            "第１条",
+            "第２条",
+            "第２条/一",
+            "第２条/二",
+            "第２条/２",
+            "第２条/３",
+            "別表",
+            "別表/(1)",
+            "別表/(2)",
+            "第３条",
+            "第３条の２",
+            "附則",
+        ]
+    );
+    assert_eq!(
+        body_text(&d, node(&d, PREFACE)),
+        [
+            "○○町情報セキュリティ基本方針",
+            "平成２７年３月３１日",
+            "訓令第５号"
+        ]
+    );
+    let art = node(&d, "第１条");
+    assert_eq!(d.heading_text(art.id), Some("目的"));
+    assert!(body_text(&d, art)[0].starts_with("この方針は、○○町（以下「本町」という。）"));
+    // The node's range starts at the caption in the HTML source.
+    assert!(d.original[art.range.clone()].starts_with("（目的）"));
+    assert_eq!(d.heading_text(node(&d, "第２条").id), Some("定義"));
+    assert_eq!(
+        body_text(&d, node(&d, "第２条")),
+        ["この方針において、次の各号に掲げる用語の意義は、当該各号に定めるところによる。"]
+    );
+    assert_eq!(
+        label_of(node(&d, "第２条/二")),
+        Some((Scheme::KanjiNumeral, 2, "二"))
+    );
+    assert_eq!(
+        label_of(node(&d, "第２条/３")),
+        Some((Scheme::Paragraph, 3, "３"))
+    );
+    assert_eq!(body_text(&d, node(&d, "第３条")), ["削除"]);
+    assert_eq!(
+        body_text(&d, node(&d, "第３条の２")),
+        ["職員は、情報セキュリティポリシーを遵守しなければならない。"]
+    );
+    insta::assert_yaml_snapshot!("tree_reiki_html", d.tree());
+}
+
+#[test]
+fn reiki_kihon_houshin_has_ten_articles_with_captions_paragraphs_and_items() {
+    let d = reiki_kihon();
+    let top = sections(&d, d.root());
+    assert_eq!(
+        paths(&top),
+        [
+            "第１条",
+            "第２条",
+            "第３条",
+            "第４条",
+            "第５条",
+            "第５条の２",
+            "第６条",
+            "第７条",
+            "第８条",
+            "第９条",
+            "第１０条",
+            "附則",
+        ]
+    );
+    // Every article has its caption as heading.
+    assert!(
+        top.iter()
+            .filter(|n| n
+                .label
+                .as_ref()
+                .is_some_and(|l| l.scheme == Scheme::Article))
+            .all(|n| d.heading_text(n.id).is_some())
+    );
+    assert_eq!(
+        d.heading_text(node(&d, "第６条").id),
+        Some("情報セキュリティ対策")
+    );
+    assert_eq!(sections(&d, node(&d, "第２条")).len(), 12);
+    assert_eq!(
+        body_text(&d, node(&d, "第２条/十二"))[0],
+        "無害化通信　インターネットメール本文のテキスト化や端末への画面転送等により、コンピュータウイルス等の不正プログラムの付着がないなど、安全が確保された通信をいう。"
+    );
+    assert_eq!(sections(&d, node(&d, "第３条")).len(), 5);
+    assert_eq!(paths(&sections(&d, node(&d, "第４条"))), ["第４条/２"]);
+    assert_eq!(sections(&d, node(&d, "第４条/２")).len(), 3);
+    assert_eq!(
+        paths(&sections(&d, node(&d, "第６条")))[7..],
+        ["第６条/２", "第６条/３"]
+    );
+    assert_eq!(
+        paths(&sections(&d, node(&d, "第６条/３"))),
+        ["第６条/３/一", "第６条/３/二"]
+    );
+    assert_eq!(paths(&sections(&d, node(&d, "第１０条"))), ["第１０条/２"]);
+    assert_eq!(
+        body_text(&d, node(&d, PREFACE)),
+        [
+            "○○○町情報セキュリティ基本方針",
+            "令和７年３月３１日",
+            "訓令第３号"
+        ]
+    );
+    insta::assert_yaml_snapshot!("tree_reiki_kihon", d.tree());
 }
 
 // ------------------------------------------------------------------ limits and robustness
