@@ -801,6 +801,14 @@ fn policy_like() -> impl Strategy<Value = String> {
         "……",
         "分類 分類基準 取扱制限",
         "目次",
+        "第３条の２　",
+        "一　",
+        "十一\t",
+        "２　",
+        "（目的）",
+        "○",
+        "附　則",
+        "別表（第２条関係）",
     ])
     .prop_map(str::to_owned);
     let piece = prop_oneof![6 => fixed, 1 => "[a-zａ-ｚ0-9]{1,3}"];
