@@ -34,3 +34,33 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Maps a failed tenant write: a row-level security refusal (SQLSTATE 42501) and a foreign key to a
+/// missing row both mean "no such object you may use", so both are [`StoreError::NotFound`] and a
+/// foreign id cannot be told apart from a missing one.
+pub(crate) fn write_err(e: DbErr) -> StoreError {
+    if matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    ) {
+        return StoreError::NotFound;
+    }
+    if sqlstate(&e).as_deref() == Some("42501") {
+        return StoreError::NotFound;
+    }
+    StoreError::Db(e)
+}
+
+pub(crate) fn sqlstate(e: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    use std::ops::Deref;
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            match inner.deref() {
+                sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

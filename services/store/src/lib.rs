@@ -1,8 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod analyses;
+pub mod audit;
+pub mod documents;
 mod entity;
 pub mod error;
+pub mod grants;
 pub mod model;
+pub mod orgs;
 pub mod provision;
 mod scope;
 mod store;

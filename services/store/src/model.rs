@@ -18,7 +18,7 @@ macro_rules! text_enum {
                 match self { $($name::$variant => $text),* }
             }
 
-            pub(crate) fn parse(s: &str) -> Result<Self, StoreError> {
+            pub fn parse(s: &str) -> Result<Self, StoreError> {
                 match s {
                     $($text => Ok($name::$variant),)*
                     other => Err(StoreError::Invalid(format!(

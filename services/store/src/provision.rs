@@ -71,3 +71,34 @@ pub async fn add_membership(tx: &Tx, user: UserId, org: OrgId, role: Role) -> Re
     .await?;
     Ok(())
 }
+
+/// Inserts an API key row whose secret the caller already hashed (keyed hash, never the key). The
+/// accounts module builds key generation and verification on this.
+pub async fn create_api_key(
+    tx: &Tx,
+    org: OrgId,
+    name: &str,
+    prefix: &str,
+    key_hash: &str,
+    access: crate::model::Access,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> Result<taisho_domain::ApiKeyId> {
+    require_system(tx)?;
+    let id = taisho_domain::ApiKeyId::new();
+    crate::entity::api_key::ActiveModel {
+        id: Set(id.as_uuid()),
+        org_id: Set(org.as_uuid()),
+        name: Set(name.to_owned()),
+        prefix: Set(prefix.to_owned()),
+        key_hash: Set(key_hash.to_owned()),
+        access: Set(access.as_str().to_owned()),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        created_by: Set(None),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(id)
+}

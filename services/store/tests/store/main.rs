@@ -1,4 +1,7 @@
 //! The store's integration tests; every test runs on SQLite and PostgreSQL (`backend_test!`).
 
+mod analyses;
 mod common;
+mod documents;
 mod migrations;
+mod scopes;

@@ -1,0 +1,48 @@
+use serde_json::json;
+use taisho_store::analyses::{self, Finding};
+use taisho_store::{AnalysisStatus, Mode, backend_test, documents};
+
+use crate::common::{EDITION, World, user_scope, version};
+
+backend_test! {
+    async fn result_is_stored_once_per_version_and_edition(db) {
+        let w = World::build(&db.store, 1, 0).await;
+        let s = user_scope(&db.store, w.members[0].admin).await;
+        let v = w.members[0].versions[0];
+        let tx = db.store.begin(&s, Mode::Write).await.unwrap();
+        let again = [Finding { item_id: "9.9".into(), status: "missing".into(), reasons: json!([]) }];
+        let (id, created) = analyses::record(&tx, v, EDITION, AnalysisStatus::Done, json!({"late": true}), &again).await.unwrap();
+        assert!(!created);
+        assert_eq!(id, w.members[0].analyses[0]);
+        let (_, created) = analyses::record(&tx, v, "r7", AnalysisStatus::Done, json!({}), &again).await.unwrap();
+        assert!(created);
+        tx.commit().await.unwrap();
+        let tx = db.store.begin(&s, Mode::Read).await.unwrap();
+        let a = analyses::get(&tx, v, EDITION).await.unwrap();
+        assert_eq!(a.result, json!({"v": 1}));
+        let f = analyses::findings(&tx, a.id).await.unwrap();
+        assert_eq!(f.iter().map(|f| f.item_id.as_str()).collect::<Vec<_>>(), vec!["1.1", "2.3"]);
+        assert_eq!(analyses::list_for_version(&tx, v).await.unwrap().len(), 2);
+    }
+}
+
+backend_test! {
+    async fn matrix_shows_latest_analysed_version_per_document(db) {
+        let w = World::build(&db.store, 2, 1).await;
+        // A newer, not yet analysed version does not hide the analysed one.
+        let admin = user_scope(&db.store, w.members[1].admin).await;
+        let tx = db.store.begin(&admin, Mode::Write).await.unwrap();
+        documents::add_version(&tx, w.members[1].docs[0], version("第3版")).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let s = user_scope(&db.store, w.coordinator).await;
+        let tx = db.store.begin(&s, Mode::Read).await.unwrap();
+        let orgs = [w.members[0].org, w.members[1].org, w.unrelated[0].org];
+        let cells = analyses::matrix(&tx, &orgs, EDITION).await.unwrap();
+        // 2 members × 2 documents × 2 items, from version seq 2; the unrelated body is absent.
+        assert_eq!(cells.len(), 8);
+        assert!(cells.iter().all(|c| c.seq == 2 && c.org_id != w.unrelated[0].org));
+        assert!(cells.iter().filter(|c| c.item_id == "2.3").all(|c| c.status == "present"));
+        assert!(analyses::matrix(&tx, &orgs, "other-edition").await.unwrap().is_empty());
+    }
+}
