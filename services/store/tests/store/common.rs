@@ -167,7 +167,7 @@ impl World {
             &tx,
             consultancy,
             "ci",
-            &format!("tsk_test_{}", &t[..16]),
+            &format!("tsk_test_{}", &t[16..]),
             &format!("hash-{t}"),
             Access::Write,
             None,

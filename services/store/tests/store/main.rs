@@ -3,5 +3,6 @@
 mod analyses;
 mod common;
 mod documents;
+mod isolation;
 mod migrations;
 mod scopes;
