@@ -1,8 +1,10 @@
 //! The store's integration tests; every test runs on SQLite and PostgreSQL (`backend_test!`).
 
 mod analyses;
+mod catalog;
 mod common;
 mod documents;
 mod isolation;
 mod migrations;
 mod scopes;
+mod settings;
