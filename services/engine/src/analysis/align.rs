@@ -224,6 +224,11 @@ pub(crate) struct Scratch {
     head: Vec<f32>,
     touched: Vec<u32>,
     seen: Vec<bool>,
+    /// Per node: the walk (one posting list) that last passed through it. A walk up from a
+    /// sentence stops at a node the same list already passed: everything above it is done.
+    /// Never reset; `walk` only grows.
+    stamp: Vec<u32>,
+    walk: u32,
 }
 
 impl Scratch {
@@ -236,7 +241,20 @@ impl Scratch {
             head: vec![0.0; n_nodes],
             touched: Vec::new(),
             seen: vec![false; n_nodes],
+            stamp: vec![0; n_nodes],
+            walk: 0,
         }
+    }
+
+    /// Starts a new posting-list walk.
+    fn next_walk(&mut self) -> u32 {
+        self.walk = self.walk.wrapping_add(1);
+        if self.walk == 0 {
+            // Wrapped (after four billion lists): stale stamps could alias.
+            self.stamp.fill(0);
+            self.walk = 1;
+        }
+        self.walk
     }
 
     fn touch(&mut self, n: u32) {
@@ -275,6 +293,7 @@ pub(crate) fn candidates(
     scratch.reset();
     let allowed = |s: u32| region.allowed.is_none_or(|r| in_ranges(r, s));
     for (bit, &e) in it.elements.iter().enumerate() {
+        let walk = scratch.next_walk();
         for &s in &ix.elem_post[e as usize] {
             if !allowed(s) {
                 continue;
@@ -283,6 +302,10 @@ pub(crate) fn candidates(
             scratch.touch(n);
             scratch.own_elem[n as usize] |= 1 << bit;
             loop {
+                if scratch.stamp[n as usize] == walk {
+                    break;
+                }
+                scratch.stamp[n as usize] = walk;
                 scratch.touch(n);
                 scratch.sub_elem[n as usize] |= 1 << bit;
                 match doc.nodes[n as usize].parent {
@@ -293,6 +316,7 @@ pub(crate) fn candidates(
         }
     }
     for (bit, &(k, _)) in it.keys.iter().enumerate() {
+        let walk = scratch.next_walk();
         for &s in &ix.key_post[k as usize] {
             if !allowed(s) {
                 continue;
@@ -303,6 +327,10 @@ pub(crate) fn candidates(
                 scratch.own_key[n as usize] |= 1 << bit;
             }
             loop {
+                if scratch.stamp[n as usize] == walk {
+                    break;
+                }
+                scratch.stamp[n as usize] = walk;
                 if scratch.seen[n as usize] {
                     scratch.sub_key[n as usize] |= 1 << bit;
                 }
