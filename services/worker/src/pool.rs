@@ -344,23 +344,32 @@ async fn claim_loop(ctx: Arc<Ctx>, mut phase: watch::Receiver<Phase>) -> JoinSet
             },
             _ = phase.changed() => continue,
         };
+        // Take every free slot: one claim statement for all of them (one per call under a cap).
+        let mut permits = vec![permit];
+        while let Ok(p) = Arc::clone(&slots).try_acquire_owned() {
+            permits.push(p);
+        }
         let claimed = ctx
             .queue
-            .claim(
+            .claim_many(
                 &ctx.config.worker_id,
                 &kinds,
                 ctx.config.lease,
                 ctx.config.per_tenant_cap,
+                permits.len(),
             )
             .await;
         let idle = match claimed {
-            Ok(Some(job)) => {
+            Ok(jobs) if !jobs.is_empty() => {
                 error_backoff = Duration::from_millis(100);
-                ctx.stats.claimed.fetch_add(1, Ordering::Relaxed);
-                running.spawn(supervise(Arc::clone(&ctx), job, permit, phase.clone()));
+                for job in jobs {
+                    let Some(permit) = permits.pop() else { break };
+                    ctx.stats.claimed.fetch_add(1, Ordering::Relaxed);
+                    running.spawn(supervise(Arc::clone(&ctx), job, permit, phase.clone()));
+                }
                 continue;
             }
-            Ok(None) => ctx.config.poll_interval,
+            Ok(_) => ctx.config.poll_interval,
             Err(_) => {
                 // The database is unreachable or busy: back off, up to the poll interval × 10.
                 ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -368,7 +377,7 @@ async fn claim_loop(ctx: Arc<Ctx>, mut phase: watch::Receiver<Phase>) -> JoinSet
                 error_backoff
             }
         };
-        drop(permit);
+        drop(permits);
         tokio::select! {
             _ = tokio::time::sleep(idle) => {}
             _ = phase.changed() => {}

@@ -250,6 +250,7 @@ pub enum Retry {
 pub struct Queue {
     store: Store,
     backoff: Backoff,
+    last_sweep: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl Queue {
@@ -257,6 +258,7 @@ impl Queue {
         Self {
             store,
             backoff: Backoff::default(),
+            last_sweep: Default::default(),
         }
     }
 
@@ -278,11 +280,8 @@ impl Queue {
     }
 
     /// Claims the oldest runnable job of one of `kinds`: queued and due, or running with an expired
-    /// lease. Jobs of organisations that already have `per_tenant_cap` running jobs are skipped, so a
-    /// bulk upload of one tenant leaves room for the others.
-    ///
-    /// Running jobs whose lease expired on their last attempt are declared dead first (their worker
-    /// was lost; running them again would exceed `max_attempts`).
+    /// lease and attempts left. Jobs of organisations that already have `per_tenant_cap` running
+    /// jobs are skipped, so a bulk upload of one tenant leaves room for the others.
     pub async fn claim(
         &self,
         worker_id: &str,
@@ -290,35 +289,45 @@ impl Queue {
         lease: Duration,
         per_tenant_cap: Option<u32>,
     ) -> Result<Option<ClaimedJob>, QueueError> {
-        if kinds.is_empty() {
-            return Ok(None);
+        Ok(self
+            .claim_many(worker_id, kinds, lease, per_tenant_cap, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Claims up to `max` jobs in one statement (see [`Queue::claim`]). With a per-tenant cap at
+    /// most one job is claimed per call: the cap is checked per candidate row against the running
+    /// jobs, which would not count the other rows of the same batch.
+    ///
+    /// Running jobs whose lease expired on their last attempt are declared dead (their worker was
+    /// lost) when nothing was claimed, and at least once a second otherwise.
+    pub async fn claim_many(
+        &self,
+        worker_id: &str,
+        kinds: &[String],
+        lease: Duration,
+        per_tenant_cap: Option<u32>,
+        max: usize,
+    ) -> Result<Vec<ClaimedJob>, QueueError> {
+        if kinds.is_empty() || max == 0 {
+            return Ok(Vec::new());
         }
+        let limit = if per_tenant_cap.is_some() { 1 } else { max };
         let backend = self.backend();
         let tx = self.begin_system().await?;
-        tx.conn()
-            .execute_raw(Statement::from_string(
-                backend,
-                with_now(
-                    backend,
-                    &format!(
-                        "UPDATE jobs SET state = 'dead', lease_until = NULL, updated_at = {{now}}, \
-                     last_error = 'lease expired on the last attempt (worker ' || \
-                     COALESCE(worker_id, '?') || ' lost)' \
-                     WHERE id IN (SELECT id FROM jobs WHERE state = 'running' \
-                     AND lease_until < {{now}} AND attempts >= max_attempts{})",
-                        skip_locked(backend)
-                    ),
-                ),
-            ))
-            .await?;
 
-        // $1 lease, $2 worker, $3 cap (optional), then the kinds.
-        let mut values: Vec<Value> = vec![millis(lease).into(), worker_id.into()];
+        // $1 lease, $2 worker, $3 limit, $4 cap (optional), then the kinds.
+        let mut values: Vec<Value> = vec![
+            millis(lease).into(),
+            worker_id.into(),
+            i64::try_from(limit).unwrap_or(1).into(),
+        ];
         let cap_clause = match per_tenant_cap {
             Some(cap) => {
                 values.push(i64::from(cap).into());
                 " AND (SELECT COUNT(*) FROM jobs r WHERE r.org_id = j.org_id \
-                 AND r.state = 'running' AND r.lease_until >= {now}) < $3"
+                 AND r.state = 'running' AND r.lease_until >= {now}) < $4"
             }
             None => "",
         };
@@ -333,23 +342,58 @@ impl Queue {
                 "UPDATE jobs SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
                  lease_until = {{now}} + $1, worker_id = $2, heartbeat_at = {{now}}, \
                  updated_at = {{now}}, progress_stage = NULL, progress_pct = NULL \
-                 WHERE id = (SELECT j.id FROM jobs j \
+                 WHERE id IN (SELECT j.id FROM jobs j \
                  WHERE ((j.state = 'queued' AND j.run_at <= {{now}}) \
-                 OR (j.state = 'running' AND j.lease_until < {{now}})) \
+                 OR (j.state = 'running' AND j.lease_until < {{now}} AND j.attempts < j.max_attempts)) \
                  AND j.kind IN ({kinds}){cap} \
-                 ORDER BY j.run_at, j.id LIMIT 1{lock}) \
-                 RETURNING id, org_id, kind, payload, attempts, max_attempts, fence, trace_context",
+                 ORDER BY j.run_at, j.id LIMIT $3{lock}) \
+                 RETURNING id, org_id, kind, payload, attempts, max_attempts, fence, trace_context, run_at",
                 kinds = kind_params.join(", "),
                 cap = cap_clause,
                 lock = skip_locked(backend),
             ),
         );
-        let row = tx
+        let rows = tx
             .conn()
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
+        if rows.is_empty() || self.sweep_due() {
+            tx.conn()
+                .execute_raw(Statement::from_string(
+                    backend,
+                    with_now(
+                        backend,
+                        &format!(
+                            "UPDATE jobs SET state = 'dead', lease_until = NULL, \
+                             updated_at = {{now}}, last_error = 'lease expired on the last \
+                             attempt (worker ' || COALESCE(worker_id, '?') || ' lost)' \
+                             WHERE id IN (SELECT id FROM jobs WHERE state = 'running' \
+                             AND lease_until < {{now}} AND attempts >= max_attempts{})",
+                            skip_locked(backend)
+                        ),
+                    ),
+                ))
+                .await?;
+        }
         tx.commit().await?;
-        row.map(|r| claimed_from_row(&r)).transpose()
+        let mut jobs = rows
+            .iter()
+            .map(|r| Ok((get_int(r, "run_at")?, claimed_from_row(r)?)))
+            .collect::<Result<Vec<_>, QueueError>>()?;
+        // RETURNING order is unspecified; hand jobs out oldest first.
+        jobs.sort_by(|a, b| (a.0, a.1.id).cmp(&(b.0, b.1.id)));
+        Ok(jobs.into_iter().map(|(_, job)| job).collect())
+    }
+
+    fn sweep_due(&self) -> bool {
+        let Ok(mut last) = self.last_sweep.lock() else {
+            return true;
+        };
+        let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
     }
 
     /// Extends the lease and records progress, only while `job.fence` is current.
