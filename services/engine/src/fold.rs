@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::text::{MappedText, MappedTextBuilder};
+use crate::text::{MappedText, MappedTextBuilder, SparseBuilder};
 
 /// The key every body placeholder (本市, 本町, 本組合, 企業団, 当団体, standalone 市 …) folds to.
 pub const SLOT_KEY: &str = "〈団体〉";
@@ -220,6 +220,36 @@ impl Folder {
         slots: &mut Vec<Range<u32>>,
         scratch: &mut Scratch,
     ) {
+        self.fold_with(out, range, slots, scratch);
+    }
+
+    /// [`Folder::fold_into`] for any output (the tokens stage folds into a sparse map).
+    pub(crate) fn fold_with<'s, O: FoldOut<'s>>(
+        &self,
+        out: &mut O,
+        range: Range<usize>,
+        slots: &mut Vec<Range<u32>>,
+        scratch: &mut Scratch,
+    ) {
+        let src = out.source_text();
+        let Some(piece) = src.get(range.clone()) else {
+            return;
+        };
+        if piece.chars().all(width_fold_keeps) {
+            self.fold_plain(out, piece, range.start, slots);
+        } else {
+            self.fold_scratch(out, range, slots, scratch);
+        }
+    }
+
+    /// [`Folder::fold_with`] through the width-folded scratch text.
+    fn fold_scratch<'s, O: FoldOut<'s>>(
+        &self,
+        out: &mut O,
+        range: Range<usize>,
+        slots: &mut Vec<Range<u32>>,
+        scratch: &mut Scratch,
+    ) {
         let src = out.source_text();
         let Some(piece) = src.get(range.clone()) else {
             return;
@@ -241,14 +271,92 @@ impl Folder {
                     out.push_replaced(&entry.canonical, source);
                 }
                 EntryKind::Slot => {
-                    let start = out.as_str().len() as u32;
+                    let start = out.len() as u32;
                     out.push_replaced(&entry.canonical, source);
-                    slots.push(start..out.as_str().len() as u32);
+                    slots.push(start..out.len() as u32);
                 }
             }
             at = m.end();
         }
         emit_chars(out, text, chars, at, text.len());
+    }
+}
+
+impl Folder {
+    /// [`Folder::fold_with`] for a piece that width folding leaves unchanged (most sentences):
+    /// the table applies to the source bytes directly, without the per-char scratch map.
+    fn fold_plain<'s, O: FoldOut<'s>>(
+        &self,
+        out: &mut O,
+        piece: &str,
+        offset: usize,
+        slots: &mut Vec<Range<u32>>,
+    ) {
+        let mut at = 0usize;
+        for m in self.automaton.iter().flat_map(|a| a.find_iter(piece)) {
+            out.push_copy(offset + at..offset + m.start());
+            let entry = &self.entries[self.table_index[m.pattern().as_usize()]];
+            let source = offset + m.start()..offset + m.end();
+            match entry.kind {
+                EntryKind::Keep => out.push_copy(source),
+                EntryKind::Notation | EntryKind::WordSlot => {
+                    out.push_replaced(&entry.canonical, source);
+                }
+                EntryKind::Slot => {
+                    let start = out.len() as u32;
+                    out.push_replaced(&entry.canonical, source);
+                    slots.push(start..out.len() as u32);
+                }
+            }
+            at = m.end();
+        }
+        out.push_copy(offset + at..offset + piece.len());
+    }
+}
+
+/// True for a char that width folding keeps as it is whatever its neighbours: kana, kanji, CJK
+/// punctuation other than 〜, ASCII letters and digits.
+fn width_fold_keeps(c: char) -> bool {
+    matches!(c, '\u{3001}'..='\u{301B}' | '\u{301D}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}')
+        || c.is_ascii_alphanumeric()
+}
+
+/// Where [`Folder::fold_with`] writes; the same pushes as [`MappedTextBuilder`]'s.
+pub(crate) trait FoldOut<'s> {
+    fn source_text(&self) -> &'s str;
+    /// Bytes written so far.
+    fn len(&self) -> usize;
+    fn push_copy(&mut self, range: Range<usize>);
+    fn push_replaced(&mut self, replacement: &str, range: Range<usize>);
+}
+
+impl<'s> FoldOut<'s> for MappedTextBuilder<'s> {
+    fn source_text(&self) -> &'s str {
+        self.source_str()
+    }
+    fn len(&self) -> usize {
+        self.as_str().len()
+    }
+    fn push_copy(&mut self, range: Range<usize>) {
+        MappedTextBuilder::push_copy(self, range);
+    }
+    fn push_replaced(&mut self, replacement: &str, range: Range<usize>) {
+        MappedTextBuilder::push_replaced(self, replacement, range);
+    }
+}
+
+impl<'s> FoldOut<'s> for SparseBuilder<'s> {
+    fn source_text(&self) -> &'s str {
+        SparseBuilder::source_text(self)
+    }
+    fn len(&self) -> usize {
+        self.as_str().len()
+    }
+    fn push_copy(&mut self, range: Range<usize>) {
+        SparseBuilder::push_copy(self, range);
+    }
+    fn push_replaced(&mut self, replacement: &str, range: Range<usize>) {
+        SparseBuilder::push_replaced(self, replacement, range);
     }
 }
 
@@ -332,8 +440,8 @@ fn source_range(chars: &[FoldedChar], start: usize, end: usize) -> Range<usize> 
 
 /// Emits the scratch chars in bytes `start..end` unchanged (as folded), keeping the mapping exact:
 /// runs of unchanged, contiguous chars are copied in one piece.
-fn emit_chars(
-    out: &mut MappedTextBuilder<'_>,
+fn emit_chars<'s, O: FoldOut<'s>>(
+    out: &mut O,
     text: &str,
     chars: &[FoldedChar],
     start: usize,
@@ -411,6 +519,29 @@ mod tests {
     #[test]
     fn builtin_table_compiles() {
         assert!(Folder::parse(TABLE).is_ok());
+    }
+
+    #[test]
+    fn plain_fast_path_folds_like_the_scratch_path() {
+        let folder = folder();
+        for text in [
+            "本市の情報資産を順守し、ハードウエアを管理する。",
+            "当団体は企業団と組合の市町村に強靱化を講ずる。",
+            "LGWAN接続系はセキュリティ対策基準に従う",
+            "",
+        ] {
+            assert!(text.chars().all(width_fold_keeps), "{text}");
+            let (mut fast, mut slow) = (
+                MappedTextBuilder::from_original(text),
+                MappedTextBuilder::from_original(text),
+            );
+            let (mut fast_slots, mut slow_slots) = (Vec::new(), Vec::new());
+            folder.fold_plain(&mut fast, text, 0, &mut fast_slots);
+            let mut scratch = Scratch::default();
+            folder.fold_scratch(&mut slow, 0..text.len(), &mut slow_slots, &mut scratch);
+            assert_eq!(fast.finish(), slow.finish(), "{text}");
+            assert_eq!(fast_slots, slow_slots, "{text}");
+        }
     }
 
     #[test]

@@ -158,6 +158,14 @@ impl<'a> MappedTextBuilder<'a> {
         self.source.text()
     }
 
+    /// [`MappedTextBuilder::source_text`] for the whole lifetime of the source.
+    pub(crate) fn source_str(&self) -> &'a str {
+        match self.source {
+            Source::Original(s) => s,
+            Source::Mapped(m) => &m.text,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -222,6 +230,223 @@ impl<'a> MappedTextBuilder<'a> {
     }
 }
 
+/// A piece of a [`SparseText`]: the derived bytes from `at` to the next run's `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    /// First derived byte of the run.
+    at: u32,
+    /// Linear: derived byte `at + k` stands for original byte `start + k` (whole chars copied
+    /// unchanged). Constant: every byte stands for the whole range `start..end`.
+    start: u32,
+    end: u32,
+    linear: bool,
+}
+
+/// What [`MappedText`] would be for the same pushes, with the per-byte span vector replaced by a
+/// sparse map: runs of bytes copied unchanged from one contiguous original range share one
+/// breakpoint, and so do runs of bytes mapped to one range. The tokens stage folds every sentence
+/// of a document into one such text; per-byte spans (8 bytes per byte, written once and read a
+/// few times) cost more there than the folding itself.
+///
+/// Mapping is exactly that of the equivalent [`MappedText`] (tested against it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SparseText {
+    text: String,
+    runs: Vec<Run>,
+}
+
+impl SparseText {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        self.text
+    }
+
+    /// Index of the run holding derived byte `i` (< len), looked for forward from `*hint` when
+    /// queries arrive in order (the tokens stage), by binary search otherwise.
+    fn run_of(&self, i: u32, hint: &mut usize) -> usize {
+        let mut r = *hint;
+        if self.runs.get(r).is_none_or(|run| run.at > i) {
+            r = self
+                .runs
+                .partition_point(|run| run.at <= i)
+                .saturating_sub(1);
+        }
+        while self.runs.get(r + 1).is_some_and(|next| next.at <= i) {
+            r += 1;
+        }
+        *hint = r;
+        r
+    }
+
+    /// The original span of derived byte `i` (< len): that of the char containing it.
+    fn span(&self, i: usize, hint: &mut usize) -> (u32, u32) {
+        let Some(run) = self.runs.get(self.run_of(i as u32, hint)) else {
+            return (0, 0);
+        };
+        if !run.linear {
+            return (run.start, run.end);
+        }
+        let cs = floor_boundary(&self.text, i);
+        let len = self.text[cs..].chars().next().map_or(1, char::len_utf8);
+        let s = run.start + (cs as u32 - run.at);
+        (s, s + len as u32)
+    }
+
+    /// [`MappedText::point_to_original`].
+    fn point(&self, at: usize, hint: &mut usize) -> usize {
+        if at < self.text.len() {
+            self.span(at, hint).0 as usize
+        } else if self.text.is_empty() {
+            0
+        } else {
+            self.span(self.text.len() - 1, hint).1 as usize
+        }
+    }
+
+    /// [`MappedText::to_original`]; `hint` makes in-order queries linear overall.
+    pub(crate) fn to_original(&self, range: Range<usize>, hint: &mut usize) -> Range<usize> {
+        let len = self.text.len();
+        let start = range.start.min(len);
+        let end = range.end.clamp(start, len);
+        if start == end {
+            let at = self.point(start, hint);
+            return at..at;
+        }
+        // Fast paths for char boundaries inside linear runs (nearly every token): no char decoding.
+        let s = match self.runs.get(self.run_of(start as u32, hint)) {
+            Some(run) if run.linear && self.text.is_char_boundary(start) => {
+                (run.start + (start as u32 - run.at)) as usize
+            }
+            _ => self.span(start, hint).0 as usize,
+        };
+        let e = match self.runs.get(self.run_of(end as u32 - 1, hint)) {
+            Some(run) if run.linear && self.text.is_char_boundary(end) => {
+                (run.start + (end as u32 - run.at)) as usize
+            }
+            _ => self.span(end - 1, hint).1 as usize,
+        };
+        s..e.max(s)
+    }
+}
+
+/// Builds a [`SparseText`] derived from a [`MappedText`], with the same pushes (and the same
+/// results) as [`MappedText::derive`]'s builder.
+#[derive(Debug)]
+pub(crate) struct SparseBuilder<'a> {
+    source: &'a MappedText,
+    out: SparseText,
+}
+
+impl<'a> SparseBuilder<'a> {
+    pub(crate) fn new(source: &'a MappedText) -> Self {
+        Self {
+            source,
+            out: SparseText {
+                text: String::with_capacity(source.len() + 16),
+                runs: Vec::new(),
+            },
+        }
+    }
+
+    pub(crate) fn source_text(&self) -> &'a str {
+        &self.source.text
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.out.text
+    }
+
+    pub(crate) fn finish(self) -> SparseText {
+        self.out
+    }
+
+    /// Records that the char of `len` bytes at derived byte `at` (the end of the runs so far)
+    /// maps to the span `(a, b)`.
+    fn push_span(&mut self, at: u32, len: u32, (a, b): (u32, u32)) {
+        if let Some(last) = self.out.runs.last() {
+            let extends = if last.linear {
+                last.start + (at - last.at) == a && b == a + len
+            } else {
+                (last.start, last.end) == (a, b)
+            };
+            if extends {
+                return;
+            }
+        }
+        self.out.runs.push(Run {
+            at,
+            start: a,
+            end: b,
+            linear: b == a + len,
+        });
+    }
+
+    /// [`MappedTextBuilder::push_copy`].
+    pub(crate) fn push_copy(&mut self, range: Range<usize>) {
+        let src: &'a str = &self.source.text;
+        let Some(piece) = src.get(range.clone()) else {
+            return;
+        };
+        let spans = self.source.spans.get(range.clone()).unwrap_or(&[]);
+        let base = self.out.text.len() as u32;
+        self.out.text.push_str(piece);
+        // Char by char: bytes of one char share a span, so its first byte's span is the char's.
+        let bytes = piece.as_bytes();
+        let mut k = 0usize;
+        while let (Some(&first), Some(&span)) = (bytes.get(k), spans.get(k)) {
+            let len = utf8_len(first);
+            self.push_span(base + k as u32, len as u32, span);
+            k += len;
+        }
+    }
+
+    /// [`MappedTextBuilder::push_replaced`].
+    pub(crate) fn push_replaced(&mut self, replacement: &str, range: Range<usize>) {
+        let len = self.source.text.len();
+        let start = range.start.min(len);
+        let end = range.end.clamp(start, len);
+        let span = if start == end {
+            let at = self.source.point_to_original(start) as u32;
+            (at, at)
+        } else {
+            let r = self.source.to_original(start..end);
+            (r.start as u32, r.end as u32)
+        };
+        if replacement.is_empty() {
+            return;
+        }
+        let at = self.out.text.len() as u32;
+        let extends = self
+            .out
+            .runs
+            .last()
+            .is_some_and(|last| !last.linear && (last.start, last.end) == span);
+        if !extends {
+            self.out.runs.push(Run {
+                at,
+                start: span.0,
+                end: span.1,
+                linear: false,
+            });
+        }
+        self.out.text.push_str(replacement);
+    }
+}
+
+/// Length of the UTF-8 sequence starting with `first` (1 for a stray continuation byte, which a
+/// `str` never starts a char with).
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
 /// Converts byte offsets of a text into char offsets, for callers that count characters.
 #[derive(Debug, Clone)]
 pub struct CharIndex {
@@ -282,6 +507,72 @@ mod tests {
             &original[second.to_original(0..second.len())],
             "セキュ\nリティ"
         );
+    }
+
+    /// The same pushes through [`MappedTextBuilder`] and [`SparseBuilder`] map every byte range
+    /// (boundaries or not, in order or not) identically.
+    #[test]
+    fn sparse_text_maps_exactly_like_mapped_text() {
+        let original = "ａ情報\nセキュ リティ,ABC　ｶﾞ1.5本市。";
+        // A source that is itself derived: joined lines, replaced and inserted pieces.
+        let mut b = MappedTextBuilder::from_original(original);
+        b.push_replaced("a", 0..3);
+        b.push_copy(3..9);
+        b.push_copy(10..19);
+        b.push_inserted("|", 19);
+        b.push_copy(20..original.len());
+        b.push_replaced("", 5..9);
+        let source = b.finish();
+        let src = source.as_str();
+        let bounds: Vec<usize> = (0..=src.len())
+            .filter(|&i| src.is_char_boundary(i))
+            .collect();
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        for _ in 0..200 {
+            let mut mapped = source.derive();
+            let mut sparse = SparseBuilder::new(&source);
+            let mut at = 0;
+            while at + 1 < bounds.len() {
+                let end = (at + 1 + next(4)).min(bounds.len() - 1);
+                let range = bounds[at]..bounds[end];
+                match next(5) {
+                    0 => {
+                        mapped.push_replaced("〈団体〉", range.clone());
+                        sparse.push_replaced("〈団体〉", range);
+                    }
+                    1 => {
+                        mapped.push_replaced("、", range.start..range.start);
+                        sparse.push_replaced("、", range.start..range.start);
+                    }
+                    2 => {}
+                    _ => {
+                        mapped.push_copy(range.clone());
+                        sparse.push_copy(range);
+                    }
+                }
+                at = end;
+            }
+            let (mapped, sparse) = (mapped.finish(), sparse.finish());
+            assert_eq!(mapped.as_str(), sparse.as_str());
+            let n = mapped.len();
+            let mut hint = 0;
+            for i in 0..=n + 1 {
+                for j in i..=n + 1 {
+                    assert_eq!(
+                        mapped.to_original(i..j),
+                        sparse.to_original(i..j, &mut hint),
+                        "{i}..{j} of {:?}",
+                        mapped.as_str()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

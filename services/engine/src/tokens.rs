@@ -19,7 +19,7 @@ use crate::document::{Document, SentenceId};
 use crate::error::{EngineError, Stage};
 use crate::fold::{self, SLOT_KEY, Scratch};
 use crate::limits::Limits;
-use crate::text::MappedText;
+use crate::text::{SparseBuilder, SparseText};
 use crate::token::{Morpheme, Pos, PosMinor, Tokenizer};
 
 /// One token of a document. The surface is `doc.original[byte]`.
@@ -106,16 +106,19 @@ pub fn tokenize(
     let folder = fold::folder();
 
     // 1. Fold every sentence into one derived text; remember each sentence's folded range.
-    let mut builder = doc.clean.derive();
+    // The map back to the original is sparse: see `SparseText`.
+    let mut builder = SparseBuilder::new(&doc.clean);
     let mut scratch = Scratch::default();
     let mut slots: Vec<Range<u32>> = Vec::new();
     let mut folded_ranges = Vec::with_capacity(doc.sentences.len());
     for s in &doc.sentences {
         let start = builder.as_str().len();
-        folder.fold_into(&mut builder, s.clean.clone(), &mut slots, &mut scratch);
+        folder.fold_with(&mut builder, s.clean.clone(), &mut slots, &mut scratch);
         folded_ranges.push(start..builder.as_str().len());
     }
-    let folded: MappedText = builder.finish();
+    let folded: SparseText = builder.finish();
+    // Tokens arrive in folded order, so mapping them back is one forward sweep over the runs.
+    let mut run_hint = 0usize;
     deadline.check(Stage::Tokenise)?;
 
     let text = folded.as_str();
@@ -193,7 +196,7 @@ pub fn tokenize(
                 // Moved, not cloned: no allocation per token.
                 None => (k, end, start..end, m_pos, morphemes[k].base.take()),
             };
-            let byte = folded.to_original(start as usize..end as usize);
+            let byte = folded.to_original(start as usize..end as usize, &mut run_hint);
             let char = chars.range(&doc.original, byte.clone());
             out.tokens.push(Token {
                 sentence: s.id,
@@ -213,8 +216,7 @@ pub fn tokenize(
         out.by_sentence.push(first..out.tokens.len() as u32);
     }
     deadline.check(Stage::Tokenise)?;
-    out.folded.reserve_exact(text.len() + SLOT_KEY.len());
-    out.folded.push_str(text);
+    out.folded = folded.into_string();
     out.folded.push_str(SLOT_KEY);
     Ok(out)
 }

@@ -65,6 +65,7 @@ impl JapaneseTokenizer {
         let pos_cache = PosCache::new(
             system.prefix_dictionary.words_idx_data.len() / 4,
             user.dict.words_idx_data.len() / 4,
+            system.unknown_dictionary.costs.len(),
         );
         let segmenter = Segmenter::new(Mode::Normal, system, Some(user));
         Ok(Self {
@@ -119,6 +120,15 @@ impl JapaneseTokenizer {
             .segment_with_lattice(Cow::Borrowed(text), lattice)
             .map_err(tokeniser_error)?;
         out.reserve(tokens.len());
+        // Load every token's POS cache entry first: the loads are independent, so their cache
+        // misses overlap here instead of stalling the describing loop one token at a time.
+        let mut warm = 0u16;
+        for token in &tokens {
+            if let Some(slot) = self.pos_cache.slot(token.word_id) {
+                warm |= slot.load(Ordering::Relaxed);
+            }
+        }
+        std::hint::black_box(warm);
         for token in &tokens {
             let surface = text.get(token.byte_start..token.byte_end).unwrap_or("");
             if token.word_id.is_unknown() && surface.contains(char::is_whitespace) {
@@ -181,8 +191,7 @@ impl JapaneseTokenizer {
     /// described directly: their POS depends on the surface, not only on the id.
     fn describe(&self, word_id: WordId, surface: &str) -> (Pos, Option<Box<str>>) {
         if word_id.is_unknown() {
-            let (pos, base) = self.describe_uncached(word_id, surface);
-            return (pos, base.map(Box::from));
+            return self.describe_unknown(word_id, surface);
         }
         let slot = self.pos_cache.slot(word_id);
         if let Some(packed) = slot.map(|s| s.load(Ordering::Relaxed)).filter(|&p| p != 0) {
@@ -202,6 +211,51 @@ impl JapaneseTokenizer {
             slot.store(pack(pos, base.is_some()), Ordering::Relaxed);
         }
         (pos, base.map(Box::from))
+    }
+
+    /// [`JapaneseTokenizer::describe`] for unknown words. Their POS depends on the surface only
+    /// through the symbol rule, so the cache keeps the dictionary's part per unknown-word id
+    /// (one per character category) and the rule is applied here.
+    fn describe_unknown(&self, word_id: WordId, surface: &str) -> (Pos, Option<Box<str>>) {
+        let slot = self.pos_cache.unknown.get(word_id.id() as usize);
+        let packed = match slot.map(|s| s.load(Ordering::Relaxed)).filter(|&p| p != 0) {
+            Some(packed) => packed,
+            None => {
+                let (pos, has_base) = self.unknown_entry(word_id);
+                let packed = pack(pos, has_base);
+                if let Some(slot) = slot {
+                    slot.store(packed, Ordering::Relaxed);
+                }
+                packed
+            }
+        };
+        let (pos, has_base) = unpack(packed);
+        if has_base {
+            // Never the case with IPADIC (unknown words have no base form); kept exact anyway.
+            let (pos, base) = self.describe_uncached(word_id, surface);
+            return (pos, base.map(Box::from));
+        }
+        let pos = if surface.chars().any(char::is_alphanumeric) {
+            pos
+        } else {
+            SYMBOL
+        };
+        (pos, None)
+    }
+
+    /// The surface-independent part of an unknown word's description: the mapped POS before the
+    /// symbol rule, and whether its entry names a base form at all.
+    fn unknown_entry(&self, word_id: WordId) -> (Pos, bool) {
+        let mut fields = self
+            .segmenter
+            .dictionary
+            .unknown_word_details_iter(word_id.id() as usize);
+        let major = fields.next().unwrap_or("*");
+        let minor = fields.next().unwrap_or("*");
+        let has_base = fields
+            .nth(BASE_FORM_FIELD - 2)
+            .is_some_and(|b| b != "*" && !b.is_empty());
+        (map_pos(major, minor, true), has_base)
     }
 
     /// POS and base form read from the dictionary's packed bytes. `Token::details()` would
@@ -240,14 +294,17 @@ impl JapaneseTokenizer {
 struct PosCache {
     system: Box<[AtomicU16]>,
     user: Box<[AtomicU16]>,
+    /// Per unknown-word id: the POS before the surface-dependent symbol rule.
+    unknown: Box<[AtomicU16]>,
 }
 
 impl PosCache {
-    fn new(system_words: usize, user_words: usize) -> Self {
+    fn new(system_words: usize, user_words: usize, unknown_words: usize) -> Self {
         let zeroed = |n: usize| (0..n).map(|_| AtomicU16::new(0)).collect();
         Self {
             system: zeroed(system_words),
             user: zeroed(user_words),
+            unknown: zeroed(unknown_words),
         }
     }
 
