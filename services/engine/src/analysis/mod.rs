@@ -28,11 +28,12 @@ mod intern;
 mod patience;
 pub mod prepare;
 pub mod scope;
+mod select;
 
 use std::ops::Range;
 
 use serde::Serialize;
-use taisho_guideline::{Kind, Layer, Status};
+use taisho_guideline::{Layer, Status};
 
 pub use evidence::DiffOp;
 pub use findings::{Reason, ReasonKind};
@@ -43,13 +44,11 @@ use crate::document::{Document, SentenceRole};
 use crate::error::{EngineError, Stage};
 use crate::limits::Limits;
 use crate::tokens::Tokens;
-use align::{Candidate, DocIndex, Region};
+use align::{Candidate, DocIndex};
 
 /// Version of the analysis JSON (documented in the root README, "Analysis JSON, version 1").
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Below this unit score an item is omitted: a stray shared word is not an answer.
-const OMIT_SCORE: f32 = 0.40;
 /// Body sentences with fewer content tokens are not reported as local additions.
 const ADDITION_MIN_TOKENS: usize = 4;
 /// Clauses per finding shown in evidence.
@@ -268,9 +267,6 @@ fn round3(x: f32) -> f32 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Defining forms: a clause that defines a term rather than mentioning it.
-const DEFINING: [&str; 5] = ["をいう", "とは", "という", "を指す", "をさす"];
-
 /// Analyses `doc` (tokenised with the model's tokenizer) against `model`.
 pub fn analyze(
     doc: &Document,
@@ -290,6 +286,33 @@ pub fn analyze(
     let mut policy_ids: Vec<u32> = Vec::new();
     let mut policy_surfaces: Vec<&str> = Vec::new();
     let mut findings = Vec::with_capacity(model.items.len());
+
+    let cx = select::Ctx {
+        doc,
+        ix: &ix,
+        model,
+        scope: &scope,
+    };
+    // Pass 1: every item's best unit on its own; pass 2 (below) settles units two items want.
+    let mut pass1: Vec<Option<(Candidate, Vec<u32>)>> = vec![None; model.items.len()];
+    let mut pass1_aligned: Vec<Option<u32>> = vec![None; model.items.len()];
+    for i in 0..model.items.len() {
+        if i % 16 == 0 {
+            deadline.check(Stage::Align)?;
+        }
+        let layer = model.item(i).layer;
+        let present = match layer {
+            Layer::Kihon => scope.kihon.present,
+            Layer::Taisaku => scope.taisaku.present,
+        };
+        if !present {
+            continue;
+        }
+        pass1[i] = select::choose(&cx, i, &pass1_aligned, &mut scratch, None)
+            .filter(|(c, _)| c.coverage > 0.0);
+        pass1_aligned[i] = pass1[i].as_ref().map(|(c, _)| c.node);
+    }
+    let owners = select::Owners::new(&ix, model, &pass1);
 
     for i in 0..model.items.len() {
         if i % 16 == 0 {
@@ -327,94 +350,15 @@ pub fn analyze(
             ));
             continue;
         }
-        let parent_node = it.parent.and_then(|p| aligned[p]);
-        // Sub-items of a threat list or a definition list are read inside their parent's
-        // section, whatever its own taxonomy; elsewhere the same words mean something else.
-        let parent_kind = it.parent.map(|p| model.item(p).kind);
-        let within_parent = match (parent_kind, parent_node) {
-            (Some(k @ (Kind::Threat | Kind::Definition)), Some(n)) => {
-                Some((k, vec![ix.subtree[n as usize].clone()]))
+        // Pass 2: the pass-1 choice stands unless its parent moved or another item owns it.
+        let parent_moved = it.parent.is_some_and(|p| aligned[p] != pass1_aligned[p]);
+        let chosen = match &pass1[i] {
+            Some((c, s)) if !parent_moved && !owners.taken(&ix, model, i, c.score, s) => {
+                Some((c.clone(), s.clone()))
             }
-            _ => None,
+            None if !parent_moved => None,
+            _ => select::choose(&cx, i, &aligned, &mut scratch, Some(&owners)),
         };
-        let kihon_only = item.layer == Layer::Kihon && scope.taisaku.basis == ScopeBasis::Heading;
-        // Tried in order: the first region with an acceptable unit wins.
-        let mut regions: Vec<Region<'_>> = Vec::new();
-        let mut fallback_strict = false;
-        match (&within_parent, item.layer) {
-            (Some((k, r)), _) => {
-                regions.push(Region {
-                    allowed: Some(r),
-                    whole: parent_node,
-                });
-                if *k == Kind::Threat {
-                    regions.push(Region {
-                        allowed: None,
-                        whole: None,
-                    });
-                } else {
-                    // A definition list item stated elsewhere (in a definition of 情報資産)
-                    // still counts, if it is stated fully, within the same layer.
-                    fallback_strict = true;
-                    regions.push(Region {
-                        allowed: if kihon_only {
-                            Some(&scope.kihon.sentences)
-                        } else {
-                            None
-                        },
-                        whole: None,
-                    });
-                }
-            }
-            (None, Layer::Taisaku) => regions.push(Region {
-                allowed: Some(&layer_scope.sentences),
-                whole: None,
-            }),
-            (None, Layer::Kihon) => {
-                // A 基本方針 item is looked for in the 基本方針 first, then anywhere.
-                if kihon_only {
-                    regions.push(Region {
-                        allowed: Some(&scope.kihon.sentences),
-                        whole: None,
-                    });
-                }
-                regions.push(Region {
-                    allowed: None,
-                    whole: None,
-                });
-            }
-        }
-        let mut chosen: Option<(Candidate, Vec<u32>)> = None;
-        for (ri, region) in regions.iter().enumerate() {
-            let in_parent = ri == 0 && within_parent.is_some();
-            let cands = align::candidates(doc, &ix, model, i, region, parent_node, &mut scratch);
-            chosen = if in_parent && parent_kind == Some(Kind::Threat) {
-                // The whole threat section is the unit.
-                let section = parent_node.unwrap_or(0);
-                cands
-                    .iter()
-                    .find(|c| c.node == section && c.subtree)
-                    .or_else(|| cands.first())
-                    .cloned()
-                    .map(|c| {
-                        let s = align::unit_sentences(doc, &ix, model, i, &c, region);
-                        (c, s)
-                    })
-            } else {
-                cands
-                    .iter()
-                    .filter(|c| c.score >= OMIT_SCORE)
-                    .filter(|c| it.core == 0 || c.present & it.core != 0 || c.coverage >= 0.75)
-                    .filter(|c| it.rare == 0 || c.present & it.rare != 0 || c.coverage >= 0.75)
-                    .filter(|c| !(fallback_strict && ri > 0) || (c.coverage >= 0.75 && !c.subtree))
-                    .map(|c| (c, align::unit_sentences(doc, &ix, model, i, c, region)))
-                    .find(|(_, s)| !it.defining || defines(&ix, s))
-                    .map(|(c, s)| (c.clone(), s))
-            };
-            if chosen.is_some() {
-                break;
-            }
-        }
         let Some((cand, mut sentences)) = chosen.filter(|(c, _)| c.coverage > 0.0) else {
             if item.status != Status::Normative {
                 findings.push(base(
@@ -571,12 +515,4 @@ pub fn analyze(
         findings,
         local_additions,
     })
-}
-
-/// A definition item needs a clause that defines: a defining form in its sentences, or a
-/// heading naming the term (a 定義 list item).
-fn defines(ix: &DocIndex, sentences: &[u32]) -> bool {
-    sentences
-        .iter()
-        .any(|&s| DEFINING.iter().any(|d| ix.folded[s as usize].contains(d)))
 }

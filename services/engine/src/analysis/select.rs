@@ -1,0 +1,276 @@
+//! Choosing the unit that answers an item, in two passes.
+//!
+//! Pass 1 takes, for every item in model order, the best acceptable unit ([`choose`] without
+//! owners). A unit is rarely the answer to two different items, but when an item's own clause is
+//! missing, the best remaining unit is very often *another* item's clause that shares a few
+//! terms with it (the purpose clause names C, I and A like the 情報セキュリティ definition; a
+//! 6 lead names 脅威 like the 3 lead). Pass 2 therefore treats the pass-1 choices as owners: a
+//! unit whose carrying sentences are mostly held by another item that scored clearly better
+//! there is not an answer, unless the two items say the same thing (the model's twins, 6(9)
+//! and 7) or one is the other's parent. The item then takes its next acceptable unit, or none.
+
+use taisho_guideline::{Kind, Layer};
+
+use super::align::{self, Candidate, DocIndex, Region, Scratch};
+use super::prepare::PreparedModel;
+use super::scope::{Scope, ScopeBasis};
+use crate::document::Document;
+
+/// Below this unit score an item is omitted: a stray shared word is not an answer.
+pub(crate) const OMIT_SCORE: f32 = 0.40;
+/// An owner must beat the item's own score by this much to take a unit from it.
+const OWNER_MARGIN: f32 = 0.02;
+
+/// Defining forms: a clause that defines a term rather than mentioning it.
+const DEFINING: [&str; 6] = ["をいう", "とは", "という", "を指す", "をさす", "を意味する"];
+
+/// What is shared by every item's choice in one document.
+pub(crate) struct Ctx<'a> {
+    pub doc: &'a Document,
+    pub ix: &'a DocIndex<'a>,
+    pub model: &'a PreparedModel,
+    pub scope: &'a Scope,
+}
+
+/// The pass-1 choice of every item: its unit score and carrying sentences.
+pub(crate) struct Owners {
+    /// Item → (score, sorted carrying sentences) of its pass-1 unit.
+    pub choice: Vec<Option<(f32, Vec<u32>)>>,
+    /// Sentence → items whose pass-1 unit carries it.
+    by_sentence: Vec<Vec<u32>>,
+}
+
+impl Owners {
+    pub fn new(
+        ix: &DocIndex<'_>,
+        model: &PreparedModel,
+        choices: &[Option<(Candidate, Vec<u32>)>],
+    ) -> Self {
+        let mut by_sentence = vec![Vec::new(); ix.sentence_elements.len()];
+        let choice = choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.as_ref().map(|(c, s)| {
+                    let s = core_sentences(ix, model, i, s);
+                    for &x in &s {
+                        if let Some(v) = by_sentence.get_mut(x as usize) {
+                            v.push(i as u32);
+                        }
+                    }
+                    (c.score, s)
+                })
+            })
+            .collect();
+        Self {
+            choice,
+            by_sentence,
+        }
+    }
+
+    /// True when most of `sentences` (a unit of item `i` scoring `score`) belong to another
+    /// item that says something else and scored clearly better on them.
+    pub fn taken(
+        &self,
+        ix: &DocIndex<'_>,
+        model: &PreparedModel,
+        i: usize,
+        score: f32,
+        sentences: &[u32],
+    ) -> bool {
+        let sentences = core_sentences(ix, model, i, sentences);
+        if sentences.is_empty() {
+            return false;
+        }
+        let mut rivals: Vec<u32> = sentences
+            .iter()
+            .filter_map(|&s| self.by_sentence.get(s as usize))
+            .flatten()
+            .copied()
+            .filter(|&j| j as usize != i)
+            .collect();
+        rivals.sort_unstable();
+        rivals.dedup();
+        rivals.into_iter().any(|j| {
+            let j = j as usize;
+            let Some((sj, own)) = &self.choice[j] else {
+                return false;
+            };
+            if *sj <= score + OWNER_MARGIN || related(model, i, j) {
+                return false;
+            }
+            let shared = sentences
+                .iter()
+                .filter(|s| own.binary_search(s).is_ok())
+                .count();
+            shared * 2 > sentences.len()
+        })
+    }
+}
+
+/// The sentences of a unit where item `i` is said most fully (at least two thirds of the
+/// elements of its fullest sentence), sorted: a unit's other sentences merely mention a term.
+pub(crate) fn core_sentences(
+    ix: &DocIndex<'_>,
+    model: &PreparedModel,
+    i: usize,
+    sentences: &[u32],
+) -> Vec<u32> {
+    let counts: Vec<u32> = sentences
+        .iter()
+        .map(|&s| align::present_in(ix, model, i, &[s]).count_ones())
+        .collect();
+    let top = counts.iter().copied().max().unwrap_or(0);
+    let mut out: Vec<u32> = sentences
+        .iter()
+        .zip(&counts)
+        .filter(|(_, c)| **c * 3 >= top * 2 && **c > 0)
+        .map(|(&s, _)| s)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Items that may share a clause: a parent and its descendants, and twins (everything one
+/// requires, the other names too).
+fn related(model: &PreparedModel, i: usize, j: usize) -> bool {
+    let ancestor = |mut a: usize, b: usize| {
+        while let Some(p) = model.items[a].parent {
+            if p == b {
+                return true;
+            }
+            a = p;
+        }
+        false
+    };
+    if ancestor(i, j) || ancestor(j, i) {
+        return true;
+    }
+    // Entries of one threat or definition list: a policy may state several in one sentence.
+    if let (Some(p), Some(q)) = (model.items[i].parent, model.items[j].parent)
+        && p == q
+        && matches!(model.item(p).kind, Kind::Threat | Kind::Definition)
+    {
+        return true;
+    }
+    // Only reached on a conflict, so terms are compared as written rather than prepared.
+    let (a, b) = (model.item(i), model.item(j));
+    let names = |x: &taisho_guideline::Item, t: &str| x.elements.iter().any(|e| e.term == t);
+    a.required_elements().all(|e| names(b, &e.term))
+        || b.required_elements().all(|e| names(a, &e.term))
+}
+
+/// The unit answering item `i` and its carrying sentences, or `None`. `aligned` holds the node
+/// chosen for every earlier item; with `owners`, units other items hold are passed over.
+pub(crate) fn choose(
+    cx: &Ctx<'_>,
+    i: usize,
+    aligned: &[Option<u32>],
+    scratch: &mut Scratch,
+    owners: Option<&Owners>,
+) -> Option<(Candidate, Vec<u32>)> {
+    let (doc, ix, model, scope) = (cx.doc, cx.ix, cx.model, cx.scope);
+    let it = &model.items[i];
+    let item = model.item(i);
+    let layer_scope = match item.layer {
+        Layer::Kihon => &scope.kihon,
+        Layer::Taisaku => &scope.taisaku,
+    };
+    let parent_node = it.parent.and_then(|p| aligned[p]);
+    // Sub-items of a threat list or a definition list are read inside their parent's
+    // section, whatever its own taxonomy; elsewhere the same words mean something else.
+    let parent_kind = it.parent.map(|p| model.item(p).kind);
+    let within_parent = match (parent_kind, parent_node) {
+        (Some(k @ (Kind::Threat | Kind::Definition)), Some(n)) => {
+            Some((k, vec![ix.subtree[n as usize].clone()]))
+        }
+        _ => None,
+    };
+    let kihon_only = item.layer == Layer::Kihon && scope.taisaku.basis == ScopeBasis::Heading;
+    // Tried in order: the first region with an acceptable unit wins.
+    let mut regions: Vec<Region<'_>> = Vec::new();
+    let mut fallback_strict = false;
+    match (&within_parent, item.layer) {
+        (Some((k, r)), _) => {
+            regions.push(Region {
+                allowed: Some(r),
+                whole: parent_node,
+            });
+            if *k == Kind::Threat {
+                regions.push(Region {
+                    allowed: None,
+                    whole: None,
+                });
+            } else {
+                // A definition list item stated elsewhere (in a definition of 情報資産)
+                // still counts, if it is stated fully, within the same layer.
+                fallback_strict = true;
+                regions.push(Region {
+                    allowed: if kihon_only {
+                        Some(&scope.kihon.sentences)
+                    } else {
+                        None
+                    },
+                    whole: None,
+                });
+            }
+        }
+        (None, Layer::Taisaku) => regions.push(Region {
+            allowed: Some(&layer_scope.sentences),
+            whole: None,
+        }),
+        (None, Layer::Kihon) => {
+            // A 基本方針 item is looked for in the 基本方針 first, then anywhere.
+            if kihon_only {
+                regions.push(Region {
+                    allowed: Some(&scope.kihon.sentences),
+                    whole: None,
+                });
+            }
+            regions.push(Region {
+                allowed: None,
+                whole: None,
+            });
+        }
+    }
+    for (ri, region) in regions.iter().enumerate() {
+        let in_parent = ri == 0 && within_parent.is_some();
+        let cands = align::candidates(doc, ix, model, i, region, parent_node, scratch);
+        let chosen = if in_parent && parent_kind == Some(Kind::Threat) {
+            // The whole threat section is the unit.
+            let section = parent_node.unwrap_or(0);
+            cands
+                .iter()
+                .find(|c| c.node == section && c.subtree)
+                .or_else(|| cands.first())
+                .cloned()
+                .map(|c| {
+                    let s = align::unit_sentences(doc, ix, model, i, &c, region);
+                    (c, s)
+                })
+        } else {
+            cands
+                .iter()
+                .filter(|c| c.score >= OMIT_SCORE)
+                .filter(|c| it.core == 0 || c.present & it.core != 0 || c.coverage >= 0.75)
+                .filter(|c| it.rare == 0 || c.present & it.rare != 0 || c.coverage >= 0.75)
+                .filter(|c| !(fallback_strict && ri > 0) || (c.coverage >= 0.75 && !c.subtree))
+                .map(|c| (c, align::unit_sentences(doc, ix, model, i, c, region)))
+                .filter(|(_, s)| !it.defining || defines(ix, s))
+                .find(|(c, s)| owners.is_none_or(|o| !o.taken(ix, model, i, c.score, s)))
+                .map(|(c, s)| (c.clone(), s))
+        };
+        if chosen.is_some() {
+            return chosen;
+        }
+    }
+    None
+}
+
+/// A definition item needs a clause that defines: a defining form in its sentences, or a
+/// heading naming the term (a 定義 list item).
+fn defines(ix: &DocIndex, sentences: &[u32]) -> bool {
+    sentences
+        .iter()
+        .any(|&s| DEFINING.iter().any(|d| ix.folded[s as usize].contains(d)))
+}
