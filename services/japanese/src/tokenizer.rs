@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use lindera::mode::Mode;
@@ -30,7 +30,18 @@ thread_local! {
     /// segmentation of a short line. Safe to share between tokenizers with different
     /// dictionaries, as lindera resets it for every sentence.
     static LATTICE: RefCell<Lattice> = RefCell::new(Lattice::default());
+
+    /// Base forms read recently on this thread, direct-mapped by word: conjugated words recur
+    /// (し, れ, され …) and reading a base form again means walking the word's detail record.
+    static BASES: RefCell<Vec<(u64, Box<str>)>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Entries of the per-thread base form cache (a power of two).
+const BASE_CACHE_SIZE: usize = 2048;
+
+/// Source of [`JapaneseTokenizer`] identities, so tokenizers with different dictionaries on one
+/// thread never read each other's cached base forms.
+static NEXT_TOKENIZER_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Morphological analyser: lindera with IPADIC and Taisho's domain user dictionary.
 ///
@@ -40,6 +51,8 @@ pub struct JapaneseTokenizer {
     segmenter: Segmenter,
     dictionary_dir: PathBuf,
     pos_cache: PosCache,
+    /// Distinguishes this tokenizer's entries in the per-thread base form cache (never 0).
+    id: u32,
 }
 
 impl std::fmt::Debug for JapaneseTokenizer {
@@ -72,6 +85,7 @@ impl JapaneseTokenizer {
             segmenter,
             dictionary_dir,
             pos_cache,
+            id: NEXT_TOKENIZER_ID.fetch_add(1, Ordering::Relaxed).max(1),
         })
     }
 
@@ -197,7 +211,7 @@ impl JapaneseTokenizer {
         if let Some(packed) = slot.map(|s| s.load(Ordering::Relaxed)).filter(|&p| p != 0) {
             let (pos, has_base) = unpack(packed);
             let base = if has_base {
-                self.describe_uncached(word_id, surface).1.map(Box::from)
+                self.known_base(word_id, surface)
             } else {
                 None
             };
@@ -211,6 +225,32 @@ impl JapaneseTokenizer {
             slot.store(pack(pos, base.is_some()), Ordering::Relaxed);
         }
         (pos, base.map(Box::from))
+    }
+
+    /// The base form of a dictionary word known to have one, through the per-thread cache (a
+    /// word id always has the same surface, so its base form is a property of the id).
+    fn known_base(&self, word_id: WordId, surface: &str) -> Option<Box<str>> {
+        let read = || self.describe_uncached(word_id, surface).1.map(Box::from);
+        let key = (u64::from(self.id) << 33)
+            | (u64::from(word_id.is_system()) << 32)
+            | u64::from(word_id.id());
+        BASES.with(|cell| {
+            let Ok(mut cache) = cell.try_borrow_mut() else {
+                return read();
+            };
+            if cache.is_empty() {
+                cache.resize_with(BASE_CACHE_SIZE, || (0, Box::from("")));
+            }
+            let Some(slot) = cache.get_mut(word_id.id() as usize % BASE_CACHE_SIZE) else {
+                return read();
+            };
+            if slot.0 == key {
+                return Some(slot.1.clone());
+            }
+            let base = read()?;
+            *slot = (key, base.clone());
+            Some(base)
+        })
     }
 
     /// [`JapaneseTokenizer::describe`] for unknown words. Their POS depends on the surface only
