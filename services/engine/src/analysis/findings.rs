@@ -133,17 +133,29 @@ pub fn weakening(item: &Item, model_folded: &str, clause: &[&str]) -> Vec<Reason
     }
     let joined: String = clause.concat();
 
-    // Modality: the strongest sentence of the clause counts (one binding sentence suffices).
-    if matches!(
+    // Modality, per obligation: every sentence that states the item must bind as strongly as
+    // the model does; a binding first duty does not excuse a softened second one (6(3)③:
+    // 「…対策を実施する。…クラウドの導入等に努める。」). A threat list's lead commits to
+    // measures too (outline W8); its entries are noun phrases with no predicate.
+    let obliges = matches!(
         item.kind,
         Kind::Countermeasure | Kind::Organisation | Kind::Process
-    ) && let Some(want) = item.modality.strength()
-    {
-        let best = clause
+    ) || (item.kind == Kind::Threat && item.text.trim_end().ends_with('。'));
+    if obliges && let Some(want) = item.modality.strength() {
+        // A weaker form the model text itself uses (「…許可を得て利用することができる」) is
+        // the model's own second predicate, not a downgrade.
+        let native = |m: Modality| match m {
+            Modality::Permission => model_folded.contains("できる"),
+            Modality::Effort => model_folded.contains("努め"),
+            Modality::Recommendation => model_folded.contains("望ましい"),
+            _ => false,
+        };
+        let weakest = clause
             .iter()
             .map(|s| sentence_modality(s))
-            .max_by_key(|m| m.strength().unwrap_or(0));
-        if let Some(found) = best
+            .filter(|m| m.strength().is_some() && !native(*m))
+            .min_by_key(|m| m.strength().unwrap_or(0));
+        if let Some(found) = weakest
             && found.strength().is_some_and(|s| s < want)
         {
             out.push(Reason {
@@ -313,6 +325,59 @@ mod tests {
             Modality::Permission
         );
         assert_eq!(sentence_modality("対策を講じる。"), Modality::Declarative);
+    }
+
+    fn item(kind: Kind, modality: Modality, text: &str) -> Item {
+        let mut it = taisho_guideline::Catalog::builtin(taisho_guideline::EditionId::DEFAULT)
+            .ok()
+            .and_then(|c| c.items.into_iter().find(|i| i.id == "KH-6-3-3"))
+            .unwrap_or_else(|| panic!("KH-6-3-3 in the built-in catalog"));
+        it.kind = kind;
+        it.modality = modality;
+        it.text = text.to_owned();
+        it.hedges.clear();
+        it.frequency.clear();
+        it.thresholds.clear();
+        it
+    }
+
+    #[test]
+    fn a_softened_second_obligation_is_a_downgrade() {
+        let it = item(
+            Kind::Countermeasure,
+            Modality::Declarative,
+            "対策を実施する。参加する。",
+        );
+        let clause = ["対策を実施する。", "クラウドの導入等に努める。"];
+        let kinds: Vec<ReasonKind> = weakening(&it, &it.text, &clause)
+            .iter()
+            .map(|r| r.kind)
+            .collect();
+        assert_eq!(kinds, vec![ReasonKind::ModalityDowngrade]);
+    }
+
+    #[test]
+    fn a_weaker_form_the_model_uses_itself_is_not_a_downgrade() {
+        let text = "利用してはならず、許可を得て利用することができる。";
+        let it = item(Kind::Countermeasure, Modality::Mandatory, text);
+        let clause = ["利用してはならない。", "許可を得て利用することができる。"];
+        assert!(weakening(&it, &it.text, &clause).is_empty());
+    }
+
+    #[test]
+    fn a_threat_lead_commits_to_measures_but_its_entries_do_not() {
+        let lead = item(
+            Kind::Threat,
+            Modality::Declarative,
+            "脅威を想定し、対策を実施する。",
+        );
+        assert!(!weakening(&lead, &lead.text, &["脅威を想定し、対策の実施に努める。"]).is_empty());
+        let entry = item(
+            Kind::Threat,
+            Modality::Declarative,
+            "地震、落雷、火災等の災害",
+        );
+        assert!(weakening(&entry, &entry.text, &["地震等の災害に努める。"]).is_empty());
     }
 
     #[test]

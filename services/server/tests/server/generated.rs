@@ -67,22 +67,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "the threat list under its heading is taken for the lead, and the five threat items turn weakened once the lead is gone",
     ),
     (
-        "edit/KH-3/downgrade/0",
-        "KH-3 is a threat-kind item and modality is only checked for countermeasure/organisation/process items (outline W8: the lead's commitment matters)",
-    ),
-    (
-        "edit/KH-3/downgrade/1",
-        "KH-3 is a threat-kind item and modality is only checked for countermeasure/organisation/process items (outline W8: the lead's commitment matters)",
-    ),
-    (
-        "edit/KH-6-3-3/downgrade/0",
-        "6(3)③ has two obligations; only the second (セキュリティクラウド) is downgraded and the analysis takes the clause's strongest modality",
-    ),
-    (
-        "edit/KH-6-3-3/downgrade/1",
-        "6(3)③ has two obligations; only the second (セキュリティクラウド) is downgraded and the analysis takes the clause's strongest modality",
-    ),
-    (
         "edit/KH-6-7-1/drop_element/0",
         "監視 is still found in 6(3)③ (不正通信の監視機能), which the analysis lets count for 6(7)",
     ),
