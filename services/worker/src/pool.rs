@@ -434,16 +434,20 @@ async fn supervise(
             r = &mut done_rx => break r.unwrap_or_else(|_| Err(JobError::retry("handler thread vanished"))),
             _ = heartbeat.tick() => {
                 let p = progress.take();
-                if let Err(e) = ctx.queue.heartbeat(&job, lease, p.as_ref().map(|(s, n)| (s.as_str(), *n))).await {
-                    if lost(&ctx, &progress, &e) { return Outcome::Lost; }
+                if let Err(e) = ctx.queue.heartbeat(&job, lease, p.as_ref().map(|(s, n)| (s.as_str(), *n))).await
+                    && lost(&ctx, &progress, &e)
+                {
+                    return Outcome::Lost;
                 }
                 last_write = Instant::now();
             }
             _ = progress.inner.changed.notified(), if last_write.elapsed() >= progress_every => {
                 let p = progress.take();
                 if p.is_some() {
-                    if let Err(e) = ctx.queue.heartbeat(&job, lease, p.as_ref().map(|(s, n)| (s.as_str(), *n))).await {
-                        if lost(&ctx, &progress, &e) { return Outcome::Lost; }
+                    if let Err(e) = ctx.queue.heartbeat(&job, lease, p.as_ref().map(|(s, n)| (s.as_str(), *n))).await
+                        && lost(&ctx, &progress, &e)
+                    {
+                        return Outcome::Lost;
                     }
                     last_write = Instant::now();
                 }

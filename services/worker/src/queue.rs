@@ -381,7 +381,7 @@ impl Queue {
             .map(|r| Ok((get_int(r, "run_at")?, claimed_from_row(r)?)))
             .collect::<Result<Vec<_>, QueueError>>()?;
         // RETURNING order is unspecified; hand jobs out oldest first.
-        jobs.sort_by(|a, b| (a.0, a.1.id).cmp(&(b.0, b.1.id)));
+        jobs.sort_by_key(|(run_at, job)| (*run_at, job.id));
         Ok(jobs.into_iter().map(|(_, job)| job).collect())
     }
 
