@@ -125,7 +125,9 @@ pub fn tokenize(
     let slot_key_at = text.len() as u32;
     let slot_key = slot_key_at..slot_key_at + SLOT_KEY.len() as u32;
     let mut out = Tokens {
-        tokens: Vec::with_capacity(text.len() / 6),
+        // About one token per two chars of Japanese (six bytes); reallocating a vector of
+        // tokens costs more than reserving a little too much.
+        tokens: Vec::with_capacity(text.len() / 4),
         by_sentence: Vec::with_capacity(doc.sentences.len()),
         folded: String::new(),
         tokenizer: tokenizer.name().to_owned(),
