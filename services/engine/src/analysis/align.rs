@@ -41,7 +41,13 @@ pub(crate) struct DocIndex<'t> {
     pub subtree: Vec<Range<u32>>,
     /// Sentence id → the element ids it contains (body sentences only).
     pub sentence_elements: Vec<Vec<u32>>,
+    /// Sentence id → its node id; node id → its parent (`NO_PARENT` at the root). Compact copies
+    /// of the document's links: the candidate walks read them for every posting.
+    sent_node: Vec<u32>,
+    parent: Vec<u32>,
 }
+
+const NO_PARENT: u32 = u32::MAX;
 
 impl<'t> DocIndex<'t> {
     pub fn build(doc: &Document, toks: &'t Tokens, model: &PreparedModel) -> Self {
@@ -158,6 +164,12 @@ impl<'t> DocIndex<'t> {
             }
         }
         Self {
+            sent_node: doc.sentences.iter().map(|s| s.node.0).collect(),
+            parent: doc
+                .nodes
+                .iter()
+                .map(|n| n.parent.map_or(NO_PARENT, |p| p.0))
+                .collect(),
             folded,
             elem_post,
             key_post,
@@ -298,7 +310,7 @@ pub(crate) fn candidates(
             if !allowed(s) {
                 continue;
             }
-            let mut n = doc.sentences[s as usize].node.0;
+            let mut n = ix.sent_node[s as usize];
             scratch.touch(n);
             scratch.own_elem[n as usize] |= 1 << bit;
             loop {
@@ -308,9 +320,9 @@ pub(crate) fn candidates(
                 scratch.stamp[n as usize] = walk;
                 scratch.touch(n);
                 scratch.sub_elem[n as usize] |= 1 << bit;
-                match doc.nodes[n as usize].parent {
-                    Some(p) => n = p.0,
-                    None => break,
+                n = ix.parent[n as usize];
+                if n == NO_PARENT {
+                    break;
                 }
             }
         }
@@ -321,7 +333,7 @@ pub(crate) fn candidates(
             if !allowed(s) {
                 continue;
             }
-            let mut n = doc.sentences[s as usize].node.0;
+            let mut n = ix.sent_node[s as usize];
             // Keys alone never open a candidate: only where an element is, or above it.
             if scratch.seen[n as usize] {
                 scratch.own_key[n as usize] |= 1 << bit;
@@ -334,9 +346,9 @@ pub(crate) fn candidates(
                 if scratch.seen[n as usize] {
                     scratch.sub_key[n as usize] |= 1 << bit;
                 }
-                match doc.nodes[n as usize].parent {
-                    Some(p) => n = p.0,
-                    None => break,
+                n = ix.parent[n as usize];
+                if n == NO_PARENT {
+                    break;
                 }
             }
         }
