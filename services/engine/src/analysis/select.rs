@@ -21,6 +21,9 @@ pub(crate) const OMIT_SCORE: f32 = 0.40;
 /// An owner must beat the item's own score by this much to take a unit from it.
 const OWNER_MARGIN: f32 = 0.02;
 
+/// Share of an item's idf-weighted wording another item must repeat to be its twin.
+const TWIN_WORDING: f32 = 0.5;
+
 /// Defining forms: a clause that defines a term rather than mentioning it.
 const DEFINING: [&str; 6] = ["をいう", "とは", "という", "を指す", "をさす", "を意味する"];
 
@@ -153,11 +156,34 @@ fn related(model: &PreparedModel, i: usize, j: usize) -> bool {
     {
         return true;
     }
+    twin(model, i, j) || twin(model, j, i)
+}
+
+/// True when a clause answering item `j` answers item `i` as well: the model says the same
+/// thing twice (7 repeats 6(9)①). Everything `i` requires, `j` names (two terms at least, so
+/// a lone shared 脅威 makes no twin), and most of `i`'s wording is `j`'s.
+fn twin(model: &PreparedModel, i: usize, j: usize) -> bool {
     // Only reached on a conflict, so terms are compared as written rather than prepared.
     let (a, b) = (model.item(i), model.item(j));
-    let names = |x: &taisho_guideline::Item, t: &str| x.elements.iter().any(|e| e.term == t);
-    a.required_elements().all(|e| names(b, &e.term))
-        || b.required_elements().all(|e| names(a, &e.term))
+    let required: Vec<&str> = a.required_elements().map(|e| e.term.as_str()).collect();
+    if required.len() < 2
+        || !required
+            .iter()
+            .all(|t| b.elements.iter().any(|e| e.term == *t))
+    {
+        return false;
+    }
+    let (ka, kb) = (&model.items[i], &model.items[j]);
+    if ka.key_total <= 0.0 {
+        return false;
+    }
+    let shared: f32 = ka
+        .keys
+        .iter()
+        .filter(|(k, _)| kb.keys.iter().any(|(x, _)| x == k))
+        .map(|(_, w)| w)
+        .sum();
+    shared / ka.key_total >= TWIN_WORDING
 }
 
 /// The unit answering item `i` and its carrying sentences, or `None`. `aligned` holds the node

@@ -40,6 +40,9 @@ pub struct ItemSpec {
     /// Sentences in the clause (for `Block` and `Clause`).
     pub sentences: usize,
     pub delete: bool,
+    /// When the model's twin still answers the item after its clause is deleted: the element
+    /// the twin lacks, so the deletion weakens (element missing) instead of omitting.
+    pub twin_lacks: Option<&'static str>,
     /// The clause's final predicate as written (with 。) and its plain verb phrase.
     pub downgrade: Option<(&'static str, &'static str)>,
     /// A phrase of the clause before which a hedge is inserted.
@@ -61,6 +64,7 @@ const NONE: ItemSpec = ItemSpec {
     scope: Scope::Clause,
     sentences: 1,
     delete: true,
+    twin_lacks: None,
     downgrade: None,
     hedge_at: None,
     native_hedges: &[],
@@ -622,6 +626,9 @@ pub const ITEMS: &[ItemSpec] = &[
         heading: Some("### 8. 情報セキュリティポリシーの見直し"),
         clause: "情報セキュリティ監査及び自己点検の結果",
         scope: Scope::Block,
+        // 6(9)② (「ポリシーの見直しが必要な場合は、適宜…見直しを行う」) is the model's twin of 8:
+        // it still states the review, but not its trigger, the change of circumstances.
+        twin_lacks: Some("状況の変化"),
         downgrade: Some((
             "情報セキュリティポリシーを見直す。",
             "情報セキュリティポリシーを見直す",
@@ -755,11 +762,19 @@ impl ItemSpec {
                 let mut text = String::with_capacity(base.len());
                 text.push_str(&base[..at.delete.start]);
                 text.push_str(base[at.delete.end..].trim_start_matches('\n'));
-                let expected = Expectation {
-                    item: Some(self.id.to_owned()),
-                    status: ExpectedStatus::Omitted,
-                    reason: None,
-                    element: None,
+                let expected = match self.twin_lacks {
+                    Some(term) => Expectation {
+                        item: Some(self.id.to_owned()),
+                        status: ExpectedStatus::Weakened,
+                        reason: Some(ReasonKind::ElementMissing),
+                        element: Some(term.to_owned()),
+                    },
+                    None => Expectation {
+                        item: Some(self.id.to_owned()),
+                        status: ExpectedStatus::Omitted,
+                        reason: None,
+                        element: None,
+                    },
                 };
                 (text, expected, "clause deleted".to_owned())
             }

@@ -60,7 +60,15 @@ fn every_edit_changes_the_text_and_states_its_outcome() {
         match c.edit_kind() {
             None | Some(EditKind::Paraphrase) => assert_eq!(c.expected.item, None, "{}", c.name),
             Some(EditKind::Delete) => {
-                assert_eq!(c.expected.status, ExpectedStatus::Omitted, "{}", c.name);
+                // Omitted, unless the model's twin still answers part of the item.
+                let twin = c.expected.status == ExpectedStatus::Weakened
+                    && c.expected.reason == Some(ReasonKind::ElementMissing)
+                    && c.expected.element.is_some();
+                assert!(
+                    c.expected.status == ExpectedStatus::Omitted || twin,
+                    "{}",
+                    c.name
+                );
                 assert!(c.text.len() < b.len());
             }
             Some(kind) => {

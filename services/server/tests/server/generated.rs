@@ -43,28 +43,8 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
     ),
     (
-        "edit/KH-6/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
         "edit/KH-6-7-1/delete/0",
         "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-8/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-9/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-10-1/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-3/delete/0",
-        "the threat list under its heading is taken for the lead, and the five threat items turn weakened once the lead is gone",
     ),
     (
         "edit/KH-6-7-1/drop_element/0",
