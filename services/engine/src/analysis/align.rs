@@ -16,6 +16,7 @@ use std::ops::Range;
 
 use taisho_guideline::Kind;
 
+use super::intern::{KeyIds, LocalIds};
 use super::prepare::{PreparedModel, Target, content_key};
 use crate::document::{Document, NodeKind, SentenceRole};
 use crate::tokens::Tokens;
@@ -45,6 +46,8 @@ pub(crate) struct DocIndex<'t> {
     /// of the document's links: the candidate walks read them for every posting.
     sent_node: Vec<u32>,
     parent: Vec<u32>,
+    /// Token index → morpheme-diff id of its key (see [`LocalIds`]).
+    pub diff_ids: Vec<u32>,
 }
 
 const NO_PARENT: u32 = u32::MAX;
@@ -60,14 +63,36 @@ impl<'t> DocIndex<'t> {
         let mut sentence_elements = vec![Vec::new(); n_sent];
         let mut hits: Vec<(u32, usize, usize)> = Vec::new();
         let mut friends: Vec<(u32, usize, usize)> = Vec::new();
+        let mut diff_ids = vec![KeyIds::NONE; toks.tokens.len()];
+        let mut local = LocalIds::new(model.diff_vocab.len());
         for (si, s) in doc.sentences.iter().enumerate() {
             let ts = toks.of(s.id);
+            let first = toks
+                .by_sentence
+                .get(s.id.0 as usize)
+                .map_or(0, |r| r.start as usize);
             let f = sentence_folded(toks, ts);
             let heading = s.role == SentenceRole::Heading;
-            for t in ts {
-                if let Some(k) = content_key(t, toks)
-                    && let Some(&id) = model.vocab.get(k)
-                {
+            for (j, t) in ts.iter().enumerate() {
+                let key = t.key(toks);
+                let ids = model.keys.get(key).copied();
+                if let Some(slot) = diff_ids.get_mut(first + j) {
+                    *slot = match ids {
+                        Some(ids) if ids.diff != KeyIds::NONE => ids.diff,
+                        _ => local.id(key),
+                    };
+                }
+                let Some(k) = content_key(t, toks) else {
+                    continue;
+                };
+                // The content key is the folded key itself, or a dictionary form.
+                let vocab_id = if std::ptr::eq(k, key) {
+                    ids.map_or(KeyIds::NONE, |i| i.vocab)
+                } else {
+                    model.keys.get(k).map_or(KeyIds::NONE, |i| i.vocab)
+                };
+                if vocab_id != KeyIds::NONE {
+                    let id = vocab_id;
                     let post = if heading {
                         &mut head_post[id as usize]
                     } else {
@@ -170,6 +195,7 @@ impl<'t> DocIndex<'t> {
                 .iter()
                 .map(|n| n.parent.map_or(NO_PARENT, |p| p.0))
                 .collect(),
+            diff_ids,
             folded,
             elem_post,
             key_post,
@@ -441,7 +467,14 @@ pub(crate) fn candidates(
             c.score += 0.3 * children_coverage(ix, model, i, c.node);
         }
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.node.cmp(&b.node)));
+    // (node, subtree) is unique, and own units come before subtrees in `out`: the same order
+    // a stable sort on (score, node) gives, without its buffer.
+    out.sort_unstable_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.node.cmp(&b.node))
+            .then(a.subtree.cmp(&b.subtree))
+    });
     out
 }
 

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::tokens::{Token, Tokens};
 
 /// The rustc Fx hash: one multiply per word.
 #[derive(Default, Clone, Copy)]
@@ -81,42 +80,61 @@ pub(crate) fn intern(vocab: &mut FxHashMap<Box<str>, u32>, key: &str) -> u32 {
     id
 }
 
-/// Diff ids of a document's tokens, computed on first use: tokens whose folded key the model
-/// text has share the model's id; other keys get fresh ids above the model's vocab. Two tokens
-/// get the same id exactly when their keys are equal, which is all the morpheme diff needs.
-pub(crate) struct DiffIds<'a> {
-    model: &'a FxHashMap<Box<str>, u32>,
-    local: FxHashMap<&'a str, u32>,
-    /// Per token; `u32::MAX` = not computed yet.
-    ids: Vec<u32>,
+/// What a folded key is to the model: its similarity vocab id and its morpheme-diff id
+/// (`NONE` where it has none).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyIds {
+    pub vocab: u32,
+    pub diff: u32,
 }
 
-impl<'a> DiffIds<'a> {
-    pub fn new(model: &'a FxHashMap<Box<str>, u32>, toks: &Tokens) -> Self {
+impl KeyIds {
+    pub const NONE: u32 = u32::MAX;
+}
+
+/// One table for both lookups a document token needs, so each token is hashed once.
+pub(crate) fn key_table(
+    vocab: &FxHashMap<String, u32>,
+    diff_vocab: &FxHashMap<Box<str>, u32>,
+) -> FxHashMap<Box<str>, KeyIds> {
+    let mut out: FxHashMap<Box<str>, KeyIds> = FxHashMap::default();
+    for (k, &id) in vocab {
+        out.entry(k.as_str().into())
+            .or_insert(KeyIds {
+                vocab: KeyIds::NONE,
+                diff: KeyIds::NONE,
+            })
+            .vocab = id;
+    }
+    for (k, &id) in diff_vocab {
+        out.entry(k.clone())
+            .or_insert(KeyIds {
+                vocab: KeyIds::NONE,
+                diff: KeyIds::NONE,
+            })
+            .diff = id;
+    }
+    out
+}
+
+/// Diff ids for keys the model text does not have: fresh ids above the model's, one per
+/// distinct key. Two tokens get the same id exactly when their keys are equal, which is all
+/// the morpheme diff needs.
+pub(crate) struct LocalIds<'t> {
+    base: u32,
+    map: FxHashMap<&'t str, u32>,
+}
+
+impl<'t> LocalIds<'t> {
+    pub fn new(model_ids: usize) -> Self {
         Self {
-            model,
-            local: FxHashMap::default(),
-            ids: vec![u32::MAX; toks.tokens.len()],
+            base: model_ids as u32,
+            map: FxHashMap::default(),
         }
     }
 
-    /// Id of token `index` (an index into `toks.tokens`).
-    pub fn id(&mut self, toks: &'a Tokens, index: usize, token: &'a Token) -> u32 {
-        let Some(slot) = self.ids.get_mut(index) else {
-            return u32::MAX;
-        };
-        if *slot != u32::MAX {
-            return *slot;
-        }
-        let key = token.key(toks);
-        let id = match self.model.get(key) {
-            Some(&id) => id,
-            None => {
-                let next = (self.model.len() + self.local.len()) as u32;
-                *self.local.entry(key).or_insert(next)
-            }
-        };
-        *slot = id;
-        id
+    pub fn id(&mut self, key: &'t str) -> u32 {
+        let next = self.base + self.map.len() as u32;
+        *self.map.entry(key).or_insert(next)
     }
 }

@@ -246,7 +246,7 @@ impl<'a> Locator<'a> {
     fn diff_tokens(
         &self,
         s: u32,
-        ids: &mut intern::DiffIds<'a>,
+        ix: &DocIndex<'_>,
         out_ids: &mut Vec<u32>,
         out_surfaces: &mut Vec<&'a str>,
     ) {
@@ -257,7 +257,7 @@ impl<'a> Locator<'a> {
             .get(s as usize)
             .map_or(0, |r| r.start as usize);
         for (j, t) in toks.of(crate::document::SentenceId(s)).iter().enumerate() {
-            out_ids.push(ids.id(toks, first + j, t));
+            out_ids.push(ix.diff_ids.get(first + j).copied().unwrap_or(u32::MAX));
             out_surfaces.push(t.surface(doc));
         }
     }
@@ -282,7 +282,6 @@ pub fn analyze(
     let mut scratch = align::Scratch::new(doc.nodes.len());
     let mut aligned: Vec<Option<u32>> = vec![None; model.items.len()];
     let mut used = vec![false; doc.sentences.len()];
-    let mut diff_ids = intern::DiffIds::new(&model.diff_vocab, toks);
     let mut policy_ids: Vec<u32> = Vec::new();
     let mut policy_surfaces: Vec<&str> = Vec::new();
     let mut findings = Vec::with_capacity(model.items.len());
@@ -422,7 +421,7 @@ pub fn analyze(
         policy_ids.clear();
         policy_surfaces.clear();
         for &s in &sentences {
-            loc.diff_tokens(s, &mut diff_ids, &mut policy_ids, &mut policy_surfaces);
+            loc.diff_tokens(s, &ix, &mut policy_ids, &mut policy_surfaces);
         }
         let model_surfaces: Vec<&str> = it.tokens.iter().map(|t| t.0.as_str()).collect();
         let node = doc.node(crate::document::NodeId(cand.node));

@@ -22,10 +22,46 @@ pub(crate) fn capture_patience(a: &[u32], b: &[u32]) -> Vec<DiffOp> {
     d.into_inner().into_inner().into_ops()
 }
 
+/// Ids up to this are counted in a dense table; larger ones (never from the analysis, whose
+/// ids are dense) by sorting.
+const DENSE_IDS: u32 = 1 << 20;
+
+thread_local! {
+    /// Occurrence counts per id, all zero between calls.
+    static COUNTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Indices of the elements of `seq` that occur exactly once, ascending.
-fn unique(seq: &[u32], pairs: &mut Vec<(u32, u32)>) -> Vec<usize> {
-    pairs.clear();
-    pairs.extend(seq.iter().enumerate().map(|(i, &v)| (v, i as u32)));
+fn unique(seq: &[u32]) -> Vec<usize> {
+    let max = seq.iter().copied().max().unwrap_or(0);
+    if max < DENSE_IDS {
+        let dense = COUNTS.with(|c| {
+            let Ok(mut counts) = c.try_borrow_mut() else {
+                return None;
+            };
+            if counts.len() <= max as usize {
+                counts.resize(max as usize + 1, 0);
+            }
+            for &v in seq {
+                counts[v as usize] += 1;
+            }
+            let out: Vec<usize> = (0..seq.len())
+                .filter(|&i| counts[seq[i] as usize] == 1)
+                .collect();
+            for &v in seq {
+                counts[v as usize] = 0;
+            }
+            Some(out)
+        });
+        if let Some(out) = dense {
+            return out;
+        }
+    }
+    let mut pairs: Vec<(u32, u32)> = seq
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (v, i as u32))
+        .collect();
     pairs.sort_unstable();
     let mut out = Vec::new();
     let mut i = 0;
@@ -44,9 +80,8 @@ fn unique(seq: &[u32], pairs: &mut Vec<(u32, u32)>) -> Vec<usize> {
 }
 
 fn diff<D: DiffHook>(d: &mut D, a: &[u32], b: &[u32]) -> Result<(), D::Error> {
-    let mut pairs = Vec::with_capacity(a.len().max(b.len()));
-    let old_indexes = unique(a, &mut pairs);
-    let new_indexes = unique(b, &mut pairs);
+    let old_indexes = unique(a);
+    let new_indexes = unique(b);
     let old_values: Vec<u32> = old_indexes.iter().map(|&i| a[i]).collect();
     let new_values: Vec<u32> = new_indexes.iter().map(|&i| b[i]).collect();
     let mut d = Replace::new(Patience {
@@ -158,6 +193,14 @@ mod tests {
                 ((*state >> 33) as u32) % alphabet
             })
             .collect()
+    }
+
+    #[test]
+    fn unique_is_the_same_dense_or_sorted() {
+        let seq = [5, 3, 5, 9, 1, 3, 7];
+        assert_eq!(unique(&seq), vec![3, 4, 6]);
+        let big = [DENSE_IDS + 5, 3, DENSE_IDS + 5, 9];
+        assert_eq!(unique(&big), vec![1, 3]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, MatchKind};
 use taisho_guideline::{Catalog, Item};
 
-use super::intern::{FxHashMap, intern};
+use super::intern::{FxHashMap, KeyIds, intern, key_table};
 use crate::error::EngineError;
 use crate::limits::Limits;
 use crate::token::{PosMajor, Tokenizer};
@@ -80,6 +80,8 @@ pub struct PreparedModel {
     pub(crate) vocab: FxHashMap<String, u32>,
     /// Every folded key of the item texts (morpheme diff ids; documents map into it).
     pub(crate) diff_vocab: FxHashMap<Box<str>, u32>,
+    /// `vocab` and `diff_vocab` in one table: a document token is looked up once.
+    pub(crate) keys: FxHashMap<Box<str>, KeyIds>,
     /// Automaton over the folded surfaces (and false friends) of every element.
     pub(crate) folded_ac: Option<AhoCorasick>,
     pub(crate) folded_targets: Vec<Vec<Target>>,
@@ -246,6 +248,7 @@ impl PreparedModel {
             tokenizer: tokenizer.name().to_owned(),
             items,
             elements,
+            keys: key_table(&vocab, &diff_vocab),
             vocab,
             diff_vocab,
             folded_ac,
