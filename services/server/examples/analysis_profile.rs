@@ -98,7 +98,11 @@ fn main() -> anyhow::Result<()> {
         toks.clear();
         let t = Instant::now();
         for d in &docs {
-            toks.push(taisho_engine::tokens::tokenize(d, tokenizer.as_ref(), &limits)?);
+            toks.push(taisho_engine::tokens::tokenize(
+                d,
+                tokenizer.as_ref(),
+                &limits,
+            )?);
         }
         tok_pass = tok_pass.min(t.elapsed());
         let t = Instant::now();

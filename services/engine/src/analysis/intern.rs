@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-
 /// The rustc Fx hash: one multiply per word.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct FxHasher {
