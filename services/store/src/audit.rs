@@ -2,10 +2,7 @@
 //! organisation's object, and whether it was allowed. The runtime role may only INSERT and SELECT.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use taisho_domain::OrgId;
 use uuid::Uuid;
@@ -42,7 +39,7 @@ pub async fn record(
         Actor::ApiKey(k) => (None, Some(k.as_uuid())),
         _ => (None, None),
     };
-    audit::ActiveModel {
+    let entry = audit::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(Utc::now()),
         actor_user_id: Set(user),
@@ -52,10 +49,13 @@ pub async fn record(
         action: Set(action.to_owned()),
         object_id: Set(object_id),
         outcome: Set(outcome.to_owned()),
-    }
-    .insert(tx.conn())
-    .await
-    .map_err(write_err)?;
+    };
+    // Without RETURNING: on PostgreSQL a returned row must also pass the SELECT policy, which
+    // admits only admins, so a viewer's or a key's entry would be refused.
+    audit::Entity::insert(entry)
+        .exec_without_returning(tx.conn())
+        .await
+        .map_err(write_err)?;
     Ok(())
 }
 

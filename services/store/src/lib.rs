@@ -6,12 +6,15 @@ pub mod documents;
 mod entity;
 pub mod error;
 pub mod grants;
+pub mod keys;
+pub mod members;
 pub mod model;
 pub mod orgs;
 pub mod provision;
 mod scope;
 mod store;
 pub mod tenancy;
+pub mod users;
 
 #[cfg(feature = "test-switches")]
 pub mod testing;

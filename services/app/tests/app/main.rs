@@ -1,0 +1,107 @@
+//! Integration tests of the accounts, API keys and audit use-cases; those touching the database run
+//! on SQLite and PostgreSQL (`taisho_store::backend_test!`).
+
+mod audit;
+mod keys;
+mod members;
+mod passwords;
+mod sign_in;
+
+use taisho_app::accounts::{Accounts, PasswordConfig};
+use taisho_app::keys::{ApiKeys, KeyConfig};
+use taisho_domain::{OrgId, UserId};
+use taisho_store::audit::AuditEntry;
+use taisho_store::{Mode, OrgKind, Principal, Role, Store, TenantScope, provision, scope_for};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const SERVER_SECRET: &[u8] = b"test server secret, 32 bytes or more!!";
+
+/// An organisation with an admin, an editor and a viewer, each with [`PASSWORD`].
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: OrgId,
+    pub admin: UserId,
+    pub admin_email: String,
+    pub editor: UserId,
+    pub viewer: UserId,
+    pub viewer_email: String,
+}
+
+pub fn accounts(store: &Store) -> Accounts {
+    Accounts::new(store.clone(), &PasswordConfig::default()).expect("accounts")
+}
+
+pub fn api_keys(store: &Store) -> ApiKeys {
+    ApiKeys::new(
+        store.clone(),
+        KeyConfig::new(SERVER_SECRET).expect("key config"),
+    )
+}
+
+/// Fresh ids per call: on PostgreSQL the tests of one run share a database.
+pub fn tag() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+pub async fn org(store: &Store, accounts: &Accounts) -> Org {
+    let t = tag();
+    let hash = accounts.hasher().hash(PASSWORD).await.expect("hash");
+    let tx = store.begin_system(Mode::Write).await.expect("system tx");
+    let id = provision::create_organisation(&tx, OrgKind::Municipality, &format!("町{t}"), None)
+        .await
+        .expect("org");
+    let mut users = Vec::new();
+    for (who, role) in [
+        ("admin", Role::Admin),
+        ("editor", Role::Editor),
+        ("viewer", Role::Viewer),
+    ] {
+        let email = format!("{who}-{t}@example.jp");
+        let u = provision::create_user(&tx, &email, who, Some(&hash))
+            .await
+            .expect("user");
+        provision::add_membership(&tx, u, id, role)
+            .await
+            .expect("membership");
+        users.push((u, email));
+    }
+    tx.commit().await.expect("commit");
+    Org {
+        id,
+        admin: users[0].0,
+        admin_email: users[0].1.clone(),
+        editor: users[1].0,
+        viewer: users[2].0,
+        viewer_email: users[2].1.clone(),
+    }
+}
+
+pub async fn scope(store: &Store, user: UserId, org: OrgId) -> TenantScope {
+    scope_for(
+        &Principal::User {
+            user,
+            acting_org: Some(org),
+        },
+        store,
+    )
+    .await
+    .expect("scope")
+}
+
+/// The audit log of `org`, newest first, as its admin sees it.
+pub async fn audit_log(store: &Store, org: &Org) -> Vec<AuditEntry> {
+    let scope = scope(store, org.admin, org.id).await;
+    let tx = store.begin(&scope, Mode::Read).await.expect("tx");
+    let entries = taisho_store::audit::list(&tx, org.id, 1000)
+        .await
+        .expect("audit list");
+    tx.rollback().await.expect("rollback");
+    entries
+}
+
+/// Entries of `action` with `outcome`, newest first.
+pub fn entries<'a>(log: &'a [AuditEntry], action: &str, outcome: &str) -> Vec<&'a AuditEntry> {
+    log.iter()
+        .filter(|e| e.action == action && e.outcome == outcome)
+        .collect()
+}

@@ -1,0 +1,79 @@
+//! Users as authentication sees them. Sign-in happens before any principal exists, so
+//! [`credentials`] and [`id_by_email`] read in the auth scope (read-only, the `taisho.auth` flag the
+//! policies of users and memberships honour) and [`record_authentication`] appends to the audit log
+//! for an actor that has no scope yet.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use taisho_domain::{OrgId, UserId};
+use uuid::Uuid;
+
+use crate::entity::{membership, user};
+use crate::error::Result;
+use crate::model::Role;
+use crate::store::{Mode, Store};
+use crate::tenancy::{Actor, TenantScope};
+
+/// What sign-in needs to know about the user with an email address.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: UserId,
+    /// PHC string; `None` for users who cannot sign in with a password.
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    /// Organisations the user belongs to, in membership order.
+    pub memberships: Vec<(OrgId, Role)>,
+}
+
+/// The user with `email` (exact match: callers normalise), if any.
+pub async fn credentials(store: &Store, email: &str) -> Result<Option<Credentials>> {
+    let tx = store.begin_auth().await?;
+    let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(tx.conn())
+        .await?
+    else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(u.id))
+        .order_by_asc(membership::Column::CreatedAt)
+        .order_by_asc(membership::Column::OrgId)
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|m| Ok((OrgId::from_uuid(m.org_id), Role::parse(&m.role)?)))
+        .collect::<Result<Vec<_>>>()?;
+    tx.rollback().await?;
+    Ok(Some(Credentials {
+        user: UserId::from_uuid(u.id),
+        password_hash: u.password_hash,
+        disabled: u.disabled_at.is_some(),
+        memberships,
+    }))
+}
+
+/// The id of the user with `email`, for an admin adding an existing user to an organisation.
+pub async fn id_by_email(store: &Store, email: &str) -> Result<Option<UserId>> {
+    Ok(credentials(store, email).await?.map(|c| c.user))
+}
+
+/// Appends an authentication event (a sign-in, a rejected key) to the audit log in its own
+/// committed transaction, for `actor` acting for `acting_org` (none before authentication
+/// succeeded) on `target_org`. The transaction's scope grants nothing: the audit log's insert policy
+/// accepts any scope.
+pub async fn record_authentication(
+    store: &Store,
+    actor: Actor,
+    acting_org: Option<OrgId>,
+    target_org: Option<OrgId>,
+    action: &str,
+    object_id: Option<Uuid>,
+    outcome: &str,
+) -> Result<()> {
+    let mut scope = TenantScope::empty(actor);
+    scope.acting_org = acting_org;
+    let tx = store.begin(&scope, Mode::Write).await?;
+    crate::audit::record(&tx, action, target_org, object_id, outcome).await?;
+    tx.commit().await
+}
