@@ -26,6 +26,14 @@ pub enum AppError {
     Hashing(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An uploaded document the engine cannot read (undecodable, empty, too large, …).
+    #[error("文書を読み込めません: {0}")]
+    Document(#[from] taisho_engine::EngineError),
+    #[error(transparent)]
+    Queue(#[from] taisho_worker::QueueError),
+    /// The engine could not be set up (dictionary, model) or a runtime resource is missing.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl AppError {
@@ -34,6 +42,10 @@ impl AppError {
             AppError::InvalidCredentials | AppError::InvalidKey => ErrorCode::NotFound,
             AppError::ChooseOrganisation(_) | AppError::Invalid(_) => ErrorCode::InvalidArgument,
             AppError::Store(e) => e.code(),
+            AppError::Document(e) => e.code(),
+            AppError::Queue(taisho_worker::QueueError::Forbidden) => ErrorCode::NotFound,
+            AppError::Queue(taisho_worker::QueueError::Store(e)) => e.code(),
+            AppError::Queue(_) | AppError::Unavailable(_) => ErrorCode::Internal,
             AppError::Config(_) | AppError::Hashing(_) => ErrorCode::Internal,
         }
     }

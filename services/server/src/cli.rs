@@ -74,6 +74,38 @@ enum Command {
         #[arg(long, value_enum, default_value_t = crate::compare::CompareFormat::Json)]
         format: crate::compare::CompareFormat,
     },
+    /// Run the service: the store (embedded SQLite in the data directory by default, created and
+    /// migrated on first start, with demo data), the analysis workers; until Ctrl-C or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        store: crate::config::StoreFlags,
+        /// Analysis worker threads (default: cores). Env: TAISHO_WORKER_THREADS.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Standalone analysis workers against a shared PostgreSQL (start any number, on any machine).
+    Work {
+        #[command(flatten)]
+        store: crate::config::StoreFlags,
+        /// Analysis worker threads (default: cores). Env: TAISHO_WORKER_THREADS.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Apply pending database migrations (on PostgreSQL, connect as the owner role).
+    Migrate {
+        #[command(flatten)]
+        store: crate::config::StoreFlags,
+    },
+    /// Load policy files (or directories of them) as document versions of one organisation.
+    Import {
+        /// The organisation: its id or its exact name.
+        #[arg(long)]
+        org: String,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        store: crate::config::StoreFlags,
+    },
     /// Benchmarks on synthetic data.
     Bench {
         #[command(subcommand)]
@@ -106,6 +138,20 @@ enum ParseFormat {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let limits = Limits::default();
     match cli.command {
+        Command::Serve { store, threads } => {
+            crate::serve::serve(&crate::config::Config::from_env(&store, threads)?)?
+        }
+        Command::Work { store, threads } => {
+            crate::work::work(&crate::config::Config::from_env(&store, threads)?)?
+        }
+        Command::Migrate { store } => {
+            crate::work::migrate(&crate::config::Config::from_env(&store, None)?)?
+        }
+        Command::Import { org, paths, store } => crate::serve::import(
+            &crate::config::Config::from_env(&store, None)?,
+            &org,
+            &paths,
+        )?,
         Command::Compare {
             paths,
             edition,

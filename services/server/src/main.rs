@@ -4,8 +4,11 @@ mod analyze;
 mod bench;
 mod cli;
 mod compare;
+mod config;
 mod offline;
 mod output;
+mod serve;
+mod work;
 
 use std::process::ExitCode;
 

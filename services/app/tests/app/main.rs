@@ -1,11 +1,16 @@
 //! Integration tests of the accounts, API keys and audit use-cases; those touching the database run
 //! on SQLite and PostgreSQL (`taisho_store::backend_test!`).
 
+mod analysis_jobs;
 mod audit;
+mod demo_data;
+mod flow;
+mod import_files;
 mod keys;
 mod members;
 mod passwords;
 mod sign_in;
+mod uploads;
 
 use taisho_app::accounts::{Accounts, PasswordConfig};
 use taisho_app::keys::{ApiKeys, KeyConfig};

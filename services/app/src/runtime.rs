@@ -1,0 +1,169 @@
+//! Wiring: the store (embedded SQLite or PostgreSQL), the analysis handler and the worker pool.
+//!
+//! Embedded mode (`Store::open_embedded`) creates and migrates `<data>/taisho.sqlite` on first
+//! start. With a database URL (production) the schema must already be migrated by `taisho migrate`
+//! (run as the owner role): the runtime role may not run DDL, and a half-migrated schema must never
+//! serve.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use taisho_engine::Limits;
+use taisho_guideline::EditionId;
+use taisho_store::{Backend, Store, StoreOptions};
+use taisho_worker::{Handlers, JobState, PoolConfig, Queue, ShutdownReport, WorkerPool};
+
+use crate::analysis::{ANALYSIS_JOB, AnalysisHandler, Engine};
+use crate::error::{AppError, Result};
+
+/// Where the data lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// `<dir>/taisho.sqlite`, created and migrated on first start.
+    Embedded(PathBuf),
+    /// A PostgreSQL (or SQLite) URL whose schema `taisho migrate` brought up to date.
+    Url(String),
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Embedded(dir) => f.debug_tuple("Embedded").field(dir).finish(),
+            // A URL may carry a password.
+            StoreLocation::Url(url) => f.debug_tuple("Url").field(&redact_url(url)).finish(),
+        }
+    }
+}
+
+/// `url` with any password replaced by `***`, for logs and Debug output.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Opens the store: embedded mode migrates, a URL must be migrated already (the error names the
+/// pending migrations and `taisho migrate`).
+pub async fn open_store(location: &StoreLocation, options: &StoreOptions) -> Result<Store> {
+    match location {
+        StoreLocation::Embedded(dir) => Ok(Store::open_embedded(dir).await?),
+        StoreLocation::Url(url) => {
+            let store = Store::connect_with(url, options).await?;
+            store.ensure_migrated().await?;
+            Ok(store)
+        }
+    }
+}
+
+/// Settings of the analysis workers.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub pool: PoolConfig,
+    /// Bounds of one analysis (a deadline miss is retried with backoff).
+    pub limits: Limits,
+    /// Editions whose model is prepared before the pool starts (others on first use).
+    pub warm: Vec<EditionId>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            pool: PoolConfig::default(),
+            limits: Limits::default(),
+            warm: vec![EditionId::DEFAULT],
+        }
+    }
+}
+
+/// Loads the engine (dictionary, models to warm) on a blocking thread.
+pub async fn load_engine(warm: &[EditionId]) -> Result<Arc<Engine>> {
+    let warm = warm.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let engine = Engine::shared()?;
+        for edition in warm {
+            engine.model(edition)?;
+        }
+        Ok(engine)
+    })
+    .await
+    .map_err(|e| AppError::Unavailable(format!("loading the engine: {e}")))?
+}
+
+/// A running worker pool with the analysis handler.
+pub struct Workers {
+    store: Store,
+    pool: WorkerPool,
+}
+
+impl Workers {
+    /// Starts the pool on the current (multi-threaded) tokio runtime.
+    pub async fn start(store: Store, config: WorkerConfig) -> Result<Workers> {
+        let engine = load_engine(&config.warm).await?;
+        let handler = AnalysisHandler::new(store.clone(), engine, config.limits)?;
+        let pool = WorkerPool::start(
+            Queue::new(store.clone()),
+            Handlers::new().with(ANALYSIS_JOB, handler),
+            config.pool,
+        );
+        Ok(Workers { store, pool })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn pool(&self) -> &WorkerPool {
+        &self.pool
+    }
+
+    /// Stops claiming, lets running jobs finish for `grace`, then releases the rest to the queue.
+    pub async fn shutdown(self, grace: Duration) -> ShutdownReport {
+        self.pool.shutdown(grace).await
+    }
+}
+
+/// Jobs per state (system view, for progress logs and operators).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    pub queued: usize,
+    pub running: usize,
+    pub done: usize,
+    pub dead: usize,
+}
+
+impl JobCounts {
+    pub fn pending(&self) -> usize {
+        self.queued + self.running
+    }
+}
+
+/// Counts the analysis jobs by state.
+pub async fn job_counts(store: &Store) -> Result<JobCounts> {
+    let jobs = Queue::new(store.clone()).all_jobs().await?;
+    let mut c = JobCounts::default();
+    for j in jobs.iter().filter(|j| j.kind == ANALYSIS_JOB) {
+        match j.state {
+            JobState::Queued => c.queued += 1,
+            JobState::Running => c.running += 1,
+            JobState::Done => c.done += 1,
+            JobState::Dead => c.dead += 1,
+        }
+    }
+    Ok(c)
+}
+
+/// The store's backend name, for logs.
+pub fn backend_name(store: &Store) -> &'static str {
+    match store.backend() {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}

@@ -1,0 +1,65 @@
+//! Demo data: created once, analysed by the pool, nothing more on a second start.
+
+use std::time::Duration;
+
+use taisho_app::accounts::{PasswordConfig, PasswordHasher};
+use taisho_app::{demo, matrix};
+use taisho_domain::JobId;
+use taisho_store::{OrgKind, Principal, Store, scope_for, users};
+use taisho_worker::JobState;
+
+use crate::flow::{EDITION, jobs_of, wait_finished, workers};
+
+async fn demo_jobs(store: &Store, d: &demo::Demo) -> Vec<taisho_worker::JobRow> {
+    let mut out = Vec::new();
+    for m in &d.members {
+        out.extend(jobs_of(store, m.id).await);
+    }
+    out
+}
+
+taisho_store::backend_test! {
+    async fn demo_data_is_created_once_and_every_policy_is_analysed(db) {
+        let store = &db.store;
+        // On PostgreSQL the tests of one run share a database and the demo accounts are fixed:
+        // only this test creates demo data.
+        assert!(users::id_by_email(store, demo::ADMIN_EMAIL).await.expect("lookup").is_none());
+        let hasher = PasswordHasher::new(&PasswordConfig::default()).expect("hasher");
+        let first = demo::ensure(store, &hasher, EDITION).await.expect("demo");
+        assert!(first.created);
+        assert_eq!(first.members.len(), demo::MEMBERS);
+        assert!(first.members.iter().any(|m| m.kind == OrgKind::Union) || first.members.iter().all(|m| m.kind == OrgKind::Municipality));
+        assert_eq!(first.uploads.len(), demo::MEMBERS);
+        assert!(first.uploads.iter().all(|(_, u)| u.created && u.job_created));
+        assert_eq!(first.sign_ins.len(), 2);
+        assert!(first.sign_ins.iter().all(|s| s.password.len() >= 16));
+        assert!(!format!("{first:?}").contains(&first.sign_ins[0].password));
+
+        let pool = workers(store).await;
+        let jobs: Vec<JobId> = first.uploads.iter().map(|(_, u)| u.job).collect();
+        let rows = wait_finished(store, &jobs, Duration::from_secs(300)).await;
+        pool.shutdown(Duration::from_secs(5)).await;
+        assert!(rows.iter().all(|r| r.state == JobState::Done), "{rows:?}");
+
+        let second = demo::ensure(store, &hasher, EDITION).await.expect("demo again");
+        assert!(!second.created);
+        assert!(second.sign_ins.is_empty());
+        assert_eq!(second.prefecture, first.prefecture);
+        assert_eq!(second.members.len(), demo::MEMBERS);
+        assert!(second.uploads.iter().all(|(_, u)| !u.created && !u.job_created));
+        assert_eq!(demo_jobs(store, &second).await.len(), demo::MEMBERS);
+
+        // The prefecture's admin sees every member's analysed policy in the matrix.
+        let admin = users::id_by_email(store, demo::ADMIN_EMAIL).await.expect("lookup").expect("admin");
+        let scope = scope_for(&Principal::User { user: admin, acting_org: Some(first.prefecture) }, store)
+            .await
+            .expect("scope");
+        let rows = matrix::prefecture(store, &scope, first.prefecture, EDITION).await.expect("matrix");
+        assert_eq!(rows.len(), demo::MEMBERS);
+        assert!(rows.iter().all(|r| !r.statuses.is_empty()));
+        // Generated edits leave most items covered and some not: real results.
+        let statuses: std::collections::BTreeSet<&str> =
+            rows.iter().flat_map(|r| r.statuses.values().map(String::as_str)).collect();
+        assert!(statuses.contains("covered"));
+    }
+}

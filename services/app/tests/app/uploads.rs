@@ -1,0 +1,150 @@
+//! Uploads: a version and its analysis job in one transaction, idempotent by content.
+
+use taisho_app::AppError;
+use taisho_app::analysis::unique_key;
+use taisho_app::documents::{DocumentRef, Upload, upload_version};
+use taisho_store::{Layers, Mode, StoreError, documents};
+use taisho_worker::JobState;
+
+use crate::flow::{EDITION, bodies, jobs_of, seed, user_scope};
+
+fn upload(org: taisho_domain::OrgId, document: DocumentRef, prefix: &str) -> Upload {
+    let (name, bytes) = seed(prefix);
+    Upload {
+        org,
+        document,
+        bytes,
+        file_name: Some(name),
+    }
+}
+
+fn new_doc() -> DocumentRef {
+    DocumentRef::New {
+        title: "情報セキュリティ基本方針".into(),
+        unpublished: false,
+    }
+}
+
+taisho_store::backend_test! {
+    async fn upload_of_a_seed_creates_a_version_and_one_queued_job(db) {
+        let store = &db.store;
+        let b = bodies(store).await;
+        let scope = user_scope(store, b.editor, b.member).await;
+        let up = upload_version(store, &scope, upload(b.member, new_doc(), "004"), EDITION)
+            .await
+            .expect("upload");
+        assert!(up.created && up.job_created);
+        assert_eq!(up.seq, 1);
+        assert_eq!(up.layers, Layers::Kihon);
+
+        let tx = store.begin(&scope, Mode::Read).await.expect("tx");
+        let versions = documents::list_versions(&tx, up.document).await.expect("versions");
+        assert_eq!(versions.len(), 1);
+        assert_eq!(versions[0].uploaded_by, Some(b.editor));
+        assert_eq!(documents::original(&tx, up.version).await.expect("original"), seed("004").1);
+        tx.rollback().await.expect("rollback");
+
+        let jobs = jobs_of(store, b.member).await;
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].id, up.job);
+        assert_eq!(jobs[0].state, JobState::Queued);
+        assert_eq!(jobs[0].unique_key.as_deref(), Some(unique_key(up.version, EDITION).as_str()));
+    }
+}
+
+taisho_store::backend_test! {
+    async fn identical_upload_creates_neither_version_nor_job(db) {
+        let store = &db.store;
+        let b = bodies(store).await;
+        let scope = user_scope(store, b.editor, b.member).await;
+        let first = upload_version(store, &scope, upload(b.member, new_doc(), "004"), EDITION)
+            .await
+            .expect("first upload");
+        let again = upload_version(
+            store,
+            &scope,
+            upload(b.member, DocumentRef::Existing(first.document), "004"),
+            EDITION,
+        )
+        .await
+        .expect("second upload");
+        assert!(!again.created && !again.job_created);
+        assert_eq!((again.version, again.job), (first.version, first.job));
+
+        // Different bytes for the same document: a second version and its own job.
+        let other = upload_version(
+            store,
+            &scope,
+            upload(b.member, DocumentRef::Existing(first.document), "000"),
+            EDITION,
+        )
+        .await
+        .expect("new version");
+        assert!(other.created && other.job_created);
+        assert_eq!(other.seq, 2);
+        assert_eq!(jobs_of(store, b.member).await.len(), 2);
+    }
+}
+
+taisho_store::backend_test! {
+    async fn bad_upload_stores_nothing(db) {
+        let store = &db.store;
+        let b = bodies(store).await;
+        let scope = user_scope(store, b.editor, b.member).await;
+        let mut bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        bytes[10] = 0;
+        for bad in [bytes, Vec::new()] {
+            let err = upload_version(
+                store,
+                &scope,
+                Upload { org: b.member, document: new_doc(), bytes: bad, file_name: Some("x.bin".into()) },
+                EDITION,
+            )
+            .await
+            .expect_err("binary bytes are refused");
+            assert!(matches!(err, AppError::Document(_)), "{err:?}");
+        }
+        let tx = store.begin(&scope, Mode::Read).await.expect("tx");
+        assert!(documents::list(&tx, b.member).await.expect("list").is_empty());
+        tx.rollback().await.expect("rollback");
+        assert!(jobs_of(store, b.member).await.is_empty());
+    }
+}
+
+taisho_store::backend_test! {
+    async fn upload_needs_write_access_and_hides_foreign_orgs(db) {
+        let store = &db.store;
+        let b = bodies(store).await;
+        let other = bodies(store).await;
+        let viewer = user_scope(store, b.viewer, b.member).await;
+        let err = upload_version(store, &viewer, upload(b.member, new_doc(), "004"), EDITION)
+            .await
+            .expect_err("viewer");
+        assert!(matches!(err, AppError::Store(StoreError::Forbidden)), "{err:?}");
+        let editor = user_scope(store, b.editor, b.member).await;
+        let err = upload_version(store, &editor, upload(other.member, new_doc(), "004"), EDITION)
+            .await
+            .expect_err("foreign org");
+        assert!(matches!(err, AppError::Store(StoreError::NotFound)), "{err:?}");
+        // A foreign document under one's own organisation: NotFound as well.
+        let theirs = upload_version(
+            store,
+            &user_scope(store, other.editor, other.member).await,
+            upload(other.member, new_doc(), "004"),
+            EDITION,
+        )
+        .await
+        .expect("their upload");
+        let err = upload_version(
+            store,
+            &editor,
+            upload(b.member, DocumentRef::Existing(theirs.document), "000"),
+            EDITION,
+        )
+        .await
+        .expect_err("foreign document");
+        assert!(matches!(err, AppError::Store(StoreError::NotFound)), "{err:?}");
+        assert!(jobs_of(store, b.member).await.is_empty());
+        assert_eq!(jobs_of(store, other.member).await.len(), 1);
+    }
+}
