@@ -285,16 +285,28 @@ fn is_kanji_or_kana(c: char) -> bool {
     ('\u{3041}'..='\u{309f}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
-/// Wraps long lines at 28–40 characters. A continuation never starts with something a parser
-/// could take for a label (digits, brackets, ①, 第, katakana), only with kanji or hiragana.
+/// Wraps long lines at 28–40 full-width characters. Widths are visual (a half-width character
+/// is half a column), as on a printed page: a line that starts with a half-width label or holds
+/// spaced letters fits more characters before it wraps, and counting characters instead would
+/// make such lines look short (ended) to any reader of the layout. A continuation never starts
+/// with something a parser could take for a label (digits, brackets, ①, 第, katakana), only
+/// with kanji or hiragana.
 pub(crate) fn line_breaks(text: &str, rng: &mut Rng) -> String {
-    let width = rng.range(28, 40);
+    // In half-width columns.
+    let width = rng.range(28, 40) * 2;
+    let cols = |c: char| {
+        if c.is_ascii() || ('\u{ff61}'..='\u{ff9f}').contains(&c) {
+            1
+        } else {
+            2
+        }
+    };
     let mut out = String::with_capacity(text.len() + text.len() / 20);
     for (n, line) in text.split('\n').enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        if line.starts_with('#') || line.chars().count() <= width {
+        if line.starts_with('#') || line.chars().map(cols).sum::<usize>() <= width {
             out.push_str(line);
             continue;
         }
@@ -306,7 +318,7 @@ pub(crate) fn line_breaks(text: &str, rng: &mut Rng) -> String {
                 col = 0;
             }
             out.push(c);
-            col += 1;
+            col += cols(c);
         }
     }
     out

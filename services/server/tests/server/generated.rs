@@ -19,22 +19,6 @@ use taisho_japanese::JapaneseTokenizer;
 /// Cases the analysis is known to get wrong, with why. Keep each reason specific.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
     (
-        "form/line_breaks/5",
-        "normalise: the first physical line of a `- (1) …` list item is not joined with its wrapped continuation, so the threat elements are split over two sentences",
-    ),
-    (
-        "form/reiki+line_breaks+page_numbers/25925efcedc18bf1",
-        "normalise: a wrapped list line of 6(3)② is split into two sentences; 無害化通信 lands outside the matched clause",
-    ),
-    (
-        "form/notation+full_width+line_breaks/5c37f8560b42c075",
-        "normalise: a wrapped list line of 6(3)② is split into two sentences; 無害化通信 lands outside the matched clause",
-    ),
-    (
-        "form/reorder+notation+reiki+full_width+line_breaks+page_numbers/84934cb8881c8a75",
-        "normalise: a wrapped list line of 6(3)② is split into two sentences; 無害化通信 lands outside the matched clause",
-    ),
-    (
         "edit/KH-3-1/delete/0",
         "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
     ),
