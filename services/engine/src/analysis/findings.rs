@@ -249,6 +249,146 @@ pub fn weakening(item: &Item, model_folded: &str, clause: &[&str]) -> Vec<Reason
     out
 }
 
+/// Words that keep a scope universal: a clause with one of them has not narrowed 「全ての」.
+const UNIVERSAL: [&str; 7] = ["全て", "すべて", "全庁", "全部", "一切", "あらゆる", "各"];
+
+/// Roles a subject may name, each with its canonical role (CISO and its long form are one
+/// role). Longest first, so 「最高情報セキュリティ責任者」 is never read as 「情報セキュリティ責任者」.
+const ACTORS: [(&str, &str); 14] = [
+    ("最高情報セキュリティ副責任者", "副CISO"),
+    ("最高情報セキュリティ責任者", "CISO"),
+    ("統括情報セキュリティ責任者", "統括情報セキュリティ責任者"),
+    ("総括情報セキュリティ責任者", "統括情報セキュリティ責任者"),
+    ("情報セキュリティ委員会", "情報セキュリティ委員会"),
+    ("情報セキュリティ責任者", "情報セキュリティ責任者"),
+    ("情報セキュリティ管理者", "情報セキュリティ管理者"),
+    ("情報システム管理者", "情報システム管理者"),
+    ("情報システム担当者", "情報システム担当者"),
+    ("外部委託事業者", "外部委託事業者"),
+    ("副CISO", "副CISO"),
+    ("CISO", "CISO"),
+    ("職員等", "職員"),
+    ("職員", "職員"),
+];
+
+/// Every actor named in `text`, longest match first, with the byte offset after it.
+fn actors(text: &str) -> Vec<(&'static str, &'static str, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if let Some((name, role)) = ACTORS.iter().find(|(n, _)| rest.starts_with(n)) {
+            i += name.len();
+            out.push((*name, *role, i));
+        } else {
+            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    out
+}
+
+/// Whether `term` names an actor role (the model's 職員等 element, say).
+pub fn is_actor(term: &str) -> bool {
+    ACTORS.iter().any(|(n, _)| *n == term)
+}
+
+/// The roles `text` makes its topic (「…は」 right after the actor's name). 「…が」 is left out:
+/// it mostly opens a relative clause (「CISOが定める方法」) naming someone else's part.
+fn subjects(text: &str) -> Vec<(&'static str, &'static str)> {
+    actors(text)
+        .into_iter()
+        .filter(|(_, _, end)| text[*end..].starts_with('は'))
+        .map(|(name, role, _)| (name, role))
+        .collect()
+}
+
+/// The head of each noun the model quantifies with 「全ての」 (「全てのネットワーク」 → 「ネット」):
+/// its first three characters, enough to find the same noun in a clause.
+fn universal_nouns(model_folded: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for q in ["全ての", "すべての"] {
+        for (at, _) in model_folded.match_indices(q) {
+            let rest = &model_folded[at + q.len()..];
+            let end = rest
+                .char_indices()
+                .take_while(|(_, c)| !matches!(c, '、' | '。' | 'の' | 'に' | 'を' | 'が' | 'は'))
+                .nth(2)
+                .map_or(0, |(i, c)| i + c.len_utf8());
+            if end > 0 {
+                out.push(&rest[..end]);
+            }
+        }
+    }
+    out
+}
+
+/// Scope and actor checks on a clause that states the item with all its other elements: 「全て
+/// の」 dropped before the same noun, 「職員等」 narrowed to 「職員」, the model's actor replaced by
+/// another role. `staff_broad` says the document's own 「職員」 already includes part-time staff
+/// (it names 非常勤 etc. and defines no narrower 「職員等」).
+pub fn narrowing(model_folded: &str, clause: &[&str], staff_broad: bool) -> Vec<Reason> {
+    let mut out = Vec::new();
+    if clause.is_empty() {
+        return out;
+    }
+    let joined: String = clause.concat();
+    let mut narrowed = Vec::new();
+    // Only a clause that keeps the quantified noun narrows it: one that words the item
+    // otherwise (「情報資産の…最終決定権限」 for 「全てのネットワーク、情報システム等の情報資産」)
+    // is a rewording, not a narrowing.
+    if universal_nouns(model_folded)
+        .iter()
+        .any(|n| joined.contains(n))
+        && !UNIVERSAL.iter().any(|u| joined.contains(u))
+    {
+        narrowed.push("全ての");
+    }
+    // The model's 職員等 includes 非常勤・臨時 staff; a bare 職員 says less unless the document
+    // made its 職員 that broad itself (「職員（非常勤職員及び臨時職員を含む）」).
+    if model_folded.contains("職員等")
+        && joined.contains("職員")
+        && !joined.contains("職員等")
+        && !staff_broad
+    {
+        narrowed.push("職員等");
+    }
+    if !narrowed.is_empty() {
+        out.push(Reason {
+            kind: ReasonKind::ScopeNarrowed,
+            message: format!(
+                "モデルの「{}」より対象が狭められている。",
+                narrowed.join("」「")
+            ),
+            terms: narrowed.iter().map(|t| (*t).to_owned()).collect(),
+        });
+    }
+
+    // Actor: the model's subject is replaced by another role. A clause that still names the
+    // model's actor anywhere (「職員及び外部委託事業者は」, 「CISOの指示に従い、…は」) shares
+    // or delegates the duty, which is no change of actor.
+    if let Some(&(want_name, want)) = subjects(model_folded).first() {
+        let named = actors(&joined).iter().any(|(_, role, _)| *role == want);
+        // A role the model names too (「統括情報セキュリティ責任者が提供する…」) has its own
+        // part in the item.
+        let model_roles: Vec<&str> = actors(model_folded).iter().map(|a| a.1).collect();
+        let got: Vec<&str> = subjects(&joined)
+            .into_iter()
+            .filter(|(_, role)| !model_roles.contains(role))
+            .map(|(name, _)| name)
+            .collect();
+        if !named && let Some(first) = got.first() {
+            out.push(Reason {
+                kind: ReasonKind::ActorChanged,
+                terms: vec![want_name.to_owned(), (*first).to_owned()],
+                message: format!(
+                    "モデルでは「{want_name}」が行うとされているが、「{first}」となっている。"
+                ),
+            });
+        }
+    }
+    out
+}
+
 fn threshold(th: &Threshold, text: &str) -> Option<Reason> {
     let unit = th.unit.as_deref()?;
     let unit = unit.split('/').next().unwrap_or(unit);
@@ -378,6 +518,67 @@ mod tests {
             "地震、落雷、火災等の災害",
         );
         assert!(weakening(&entry, &entry.text, &["地震等の災害に努める。"]).is_empty());
+    }
+
+    fn kinds(reasons: &[Reason]) -> Vec<ReasonKind> {
+        reasons.iter().map(|r| r.kind).collect()
+    }
+
+    #[test]
+    fn dropping_all_from_the_scope_narrows_it() {
+        let model =
+            "統括情報セキュリティ責任者は、〈団体〉の全てのネットワークにおける権限を有する。";
+        let narrowed = ["統括情報セキュリティ責任者は、ネットワークにおける権限を有する。"];
+        // Worded otherwise, without the quantified noun: no narrowing.
+        let reworded = ["統括情報セキュリティ責任者は、情報資産に関する権限を有する。"];
+        assert!(narrowing(model, &reworded, false).is_empty());
+        assert_eq!(
+            kinds(&narrowing(model, &narrowed, false)),
+            vec![ReasonKind::ScopeNarrowed]
+        );
+        let kept = ["統括情報セキュリティ責任者は、すべてのネットワークにおける権限を有する。"];
+        assert!(narrowing(model, &kept, false).is_empty());
+    }
+
+    #[test]
+    fn bare_staff_narrows_the_model_staff_unless_the_document_made_staff_broad() {
+        let model = "職員等は、情報セキュリティポリシーを遵守しなければならない。";
+        let clause = ["職員は、情報セキュリティポリシーを遵守しなければならない。"];
+        assert_eq!(
+            kinds(&narrowing(model, &clause, false)),
+            vec![ReasonKind::ScopeNarrowed]
+        );
+        assert!(narrowing(model, &clause, true).is_empty());
+        let same = ["職員等は、ポリシーを遵守しなければならない。"];
+        assert!(narrowing(model, &same, false).is_empty());
+    }
+
+    #[test]
+    fn another_role_as_subject_is_an_actor_change() {
+        let model = "CISOは、CSIRTを整備し、その役割を明確化する。";
+        let other = ["情報セキュリティ管理者は、CSIRTを整備し、その役割を明確化する。"];
+        let r = narrowing(model, &other, false);
+        assert_eq!(kinds(&r), vec![ReasonKind::ActorChanged]);
+        assert_eq!(r[0].terms, vec!["CISO", "情報セキュリティ管理者"]);
+        // The long form is the same role.
+        let long = ["最高情報セキュリティ責任者は、CSIRTを整備する。"];
+        assert!(narrowing(model, &long, false).is_empty());
+        // Naming the model's actor at all (delegation, a shared duty) is no change.
+        let shared = ["CISOの指示により、情報セキュリティ管理者は、CSIRTを整備する。"];
+        assert!(narrowing(model, &shared, false).is_empty());
+        // A role the model names in its own part is no replacement.
+        let model = "職員等は、統括情報セキュリティ責任者が提供する情報を確認しなければならない。";
+        let own_part = ["統括情報セキュリティ責任者は、提供する情報を確認する。"];
+        assert!(narrowing(model, &own_part, false).is_empty());
+    }
+
+    #[test]
+    fn a_longer_role_name_is_not_read_as_the_shorter_one_inside_it() {
+        assert_eq!(
+            subjects("最高情報セキュリティ責任者は、"),
+            vec![("最高情報セキュリティ責任者", "CISO")]
+        );
+        assert_eq!(subjects("副CISOは"), vec![("副CISO", "副CISO")]);
     }
 
     #[test]

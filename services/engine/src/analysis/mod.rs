@@ -18,7 +18,8 @@
 //!    hedges the model does not have, dropped frequencies, weaker numbers.
 //! 4. **Evidence** ([`evidence`]): model text, clause text with location, morpheme diff.
 //!
-//! Not detected yet: `scope_narrowed` and `actor_changed` (no robust signal so far).
+//! `scope_narrowed` (「全ての」 dropped, the model's 職員等 narrowed to 職員) and `actor_changed`
+//! (the model's subject role replaced by another) are read from the clause's words only.
 
 pub mod align;
 pub mod eval;
@@ -312,6 +313,16 @@ pub fn analyze(
         pass1_aligned[i] = pass1[i].as_ref().map(|(c, _)| c.node);
     }
     let owners = select::Owners::new(&ix, model, &pass1);
+    // The document's own 「職員」 includes part-time staff when it names them and defines no
+    // narrower 「職員等」 (then a bare 「職員」 is no narrowing of the model's 職員等).
+    let staff_broad = ix.folded.iter().any(|s| {
+        ["非常勤", "会計年度任用", "臨時"]
+            .iter()
+            .any(|w| s.contains(w))
+    }) && !ix
+        .folded
+        .iter()
+        .any(|s| s.contains("職員等") && s.contains("という"));
 
     for i in 0..model.items.len() {
         if i % 16 == 0 {
@@ -389,6 +400,9 @@ pub fn analyze(
             .filter(|(b, _)| it.required & (1 << b) != 0 && present & (1 << b) == 0)
             .map(|(_, e)| e.term.clone())
             .collect();
+        // Scope and actor are read only where the clause states the item fully otherwise: on
+        // a partial match the other words are another duty's.
+        let full_match = missing.iter().all(|m| findings::is_actor(m));
         let mut reasons = Vec::new();
         if !missing.is_empty() {
             reasons.push(Reason {
@@ -411,6 +425,13 @@ pub fn analyze(
             .map(|(&s, _)| &*ix.folded[s as usize])
             .collect();
         reasons.extend(findings::weakening(item, &it.folded_text, &clause_folded));
+        if full_match {
+            reasons.extend(findings::narrowing(
+                &it.folded_text,
+                &clause_folded,
+                staff_broad,
+            ));
+        }
         let status = if reasons.is_empty() {
             FindingStatus::Covered
         } else {

@@ -55,6 +55,10 @@ pub struct ItemSpec {
     pub elements: &'static [(&'static str, &'static str, &'static str)],
     /// (phrase, same-meaning replacement) pairs.
     pub paraphrases: &'static [(&'static str, &'static str)],
+    /// (phrase, replacement) pairs narrowing who or what the clause applies to (職員等 → 職員).
+    pub narrow: &'static [(&'static str, &'static str)],
+    /// (phrase, replacement) pairs giving the clause's duty to another actor role.
+    pub actor: &'static [(&'static str, &'static str)],
 }
 
 const NONE: ItemSpec = ItemSpec {
@@ -71,6 +75,8 @@ const NONE: ItemSpec = ItemSpec {
     frequency: &[],
     elements: &[],
     paraphrases: &[],
+    narrow: &[],
+    actor: &[],
 };
 
 /// Weaker endings on the modality ladder (pitfalls note): effort duty, effort duty stated as a
@@ -386,6 +392,22 @@ pub const ITEMS: &[ItemSpec] = &[
             "情報セキュリティポリシーを遵守",
         )],
         paraphrases: &[("業務の遂行に当たって", "業務を遂行するに当たって")],
+        // The definition of 職員等 (with 臨時・非常勤) goes too: the document's staff are then
+        // only 職員.
+        narrow: &[(
+            "職員、臨時・非常勤職員等（以下「職員等」という。）は",
+            "職員は",
+        )],
+        actor: &[
+            (
+                "職員、臨時・非常勤職員等（以下「職員等」という。）は",
+                "情報セキュリティ管理者は",
+            ),
+            (
+                "職員、臨時・非常勤職員等（以下「職員等」という。）は",
+                "最高情報セキュリティ責任者は",
+            ),
+        ],
         ..NONE
     },
     ItemSpec {
@@ -489,6 +511,8 @@ pub const ITEMS: &[ItemSpec] = &[
             "サーバ、通信回線",
         )],
         paraphrases: &[("管理について、", "管理に関して、")],
+        // The document defines 職員等 (5.), so a bare 職員 leaves out its 臨時・非常勤 staff.
+        narrow: &[("職員等のパソコン", "職員のパソコン")],
         ..NONE
     },
     ItemSpec {
@@ -500,6 +524,7 @@ pub const ITEMS: &[ItemSpec] = &[
         hedge_at: Some("十分な教育及び啓発"),
         elements: &[("啓発", "十分な教育及び啓発を行う", "十分な教育を行う")],
         paraphrases: &[("啓発を行う等の", "啓発を実施する等の")],
+        narrow: &[("職員等が遵守すべき", "職員が遵守すべき")],
         ..NONE
     },
     ItemSpec {
@@ -697,6 +722,8 @@ impl ItemSpec {
             EditKind::DropFrequency => self.frequency.len(),
             EditKind::DropElement => self.elements.len(),
             EditKind::Paraphrase => self.paraphrases.len(),
+            EditKind::NarrowScope => self.narrow.len(),
+            EditKind::ChangeActor => self.actor.len(),
         }
     }
 
@@ -833,6 +860,24 @@ impl ItemSpec {
                 let mut expected = weakened(ReasonKind::ElementMissing);
                 expected.element = Some(term.to_owned());
                 (text, expected, format!("element {term} removed"))
+            }
+            EditKind::NarrowScope => {
+                let (from, to) = self.narrow[v];
+                let text = replace_in(base, &at.clause, from, to, self.id)?;
+                (
+                    text,
+                    weakened(ReasonKind::ScopeNarrowed),
+                    "scope narrowed".to_owned(),
+                )
+            }
+            EditKind::ChangeActor => {
+                let (from, to) = self.actor[v];
+                let text = replace_in(base, &at.clause, from, to, self.id)?;
+                (
+                    text,
+                    weakened(ReasonKind::ActorChanged),
+                    "actor replaced by another role".to_owned(),
+                )
             }
             EditKind::Paraphrase => {
                 let (from, to) = self.paraphrases[v];

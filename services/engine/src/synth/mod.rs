@@ -11,7 +11,7 @@
 //!   numbers, reordered sections): the analysis must report every item as it did for the base;
 //! - **item** edits ([`EditKind`]) change one item of the national model in one place (delete its
 //!   clause, downgrade its obligation, add a hedge, drop its frequency word or one key element,
-//!   or paraphrase it): exactly that item changes status, with the expected reason.
+//!   narrow its scope, give it to another actor, or paraphrase it): exactly that item changes status, with the expected reason.
 //!
 //! Edits are located through the text (a heading line and a clause's opening phrase, both
 //! checked to be unique), never by byte offsets, so a base that drifts fails loudly with
@@ -57,6 +57,8 @@ pub enum ReasonKind {
     HedgeAdded,
     FrequencyRemoved,
     ElementMissing,
+    ScopeNarrowed,
+    ActorChanged,
 }
 
 impl ReasonKind {
@@ -67,6 +69,8 @@ impl ReasonKind {
             ReasonKind::HedgeAdded => "hedge_added",
             ReasonKind::FrequencyRemoved => "frequency_removed",
             ReasonKind::ElementMissing => "element_missing",
+            ReasonKind::ScopeNarrowed => "scope_narrowed",
+            ReasonKind::ActorChanged => "actor_changed",
         }
     }
 }
@@ -87,16 +91,22 @@ pub enum EditKind {
     DropElement,
     /// Rewrite a phrase into a same-meaning phrase: nothing may change.
     Paraphrase,
+    /// Narrow whom the clause applies to (職員等 → 職員).
+    NarrowScope,
+    /// Give the clause's duty to another actor role (職員等 → 情報セキュリティ管理者).
+    ChangeActor,
 }
 
 impl EditKind {
-    pub const ALL: [EditKind; 6] = [
+    pub const ALL: [EditKind; 8] = [
         EditKind::Delete,
         EditKind::Downgrade,
         EditKind::Hedge,
         EditKind::DropFrequency,
         EditKind::DropElement,
         EditKind::Paraphrase,
+        EditKind::NarrowScope,
+        EditKind::ChangeActor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +117,8 @@ impl EditKind {
             EditKind::DropFrequency => "drop_frequency",
             EditKind::DropElement => "drop_element",
             EditKind::Paraphrase => "paraphrase",
+            EditKind::NarrowScope => "narrow_scope",
+            EditKind::ChangeActor => "change_actor",
         }
     }
 }

@@ -77,6 +77,8 @@ fn every_edit_changes_the_text_and_states_its_outcome() {
                     EditKind::Downgrade => ReasonKind::ModalityDowngrade,
                     EditKind::Hedge => ReasonKind::HedgeAdded,
                     EditKind::DropFrequency => ReasonKind::FrequencyRemoved,
+                    EditKind::NarrowScope => ReasonKind::ScopeNarrowed,
+                    EditKind::ChangeActor => ReasonKind::ActorChanged,
                     _ => ReasonKind::ElementMissing,
                 };
                 assert_eq!(c.expected.reason, Some(reason), "{}", c.name);
