@@ -34,14 +34,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "edit/KH-6-7-1/drop_element/0",
         "監視 is still found in 6(3)③ (不正通信の監視機能), which the analysis lets count for 6(7)",
     ),
-    (
-        "edit/KH-6-5/drop_element/0",
-        "one missing element of three (啓発) drops the clause under the omit threshold: omitted instead of weakened/element_missing",
-    ),
-    (
-        "edit/KH-4-2-3/drop_element/0",
-        "one missing element of two (ネットワーク図) drops the list line under the omit threshold: omitted instead of weakened/element_missing",
-    ),
 ];
 
 struct Setup {
