@@ -18,12 +18,6 @@ use crate::document::Document;
 
 /// Below this unit score an item is omitted: a stray shared word is not an answer.
 pub(crate) const OMIT_SCORE: f32 = 0.40;
-/// A clause of its own that states most of an item's required elements is an answer even with a
-/// score down to this (one element of two or three dropped costs a short clause most of its
-/// wording overlap, yet the clause is still the item's, now weakened).
-const LOW_SCORE: f32 = 0.25;
-/// Required-element coverage from which [`LOW_SCORE`] applies.
-const LOW_SCORE_COVERAGE: f32 = 0.6;
 /// A unit lacking every rare element of an item still answers it (weakened) when it repeats
 /// half its required elements and this much of its wording: the item's own clause with the
 /// distinctive word dropped, not another item's clause sharing common words.
@@ -287,10 +281,7 @@ pub(crate) fn choose(
         } else {
             cands
                 .iter()
-                .filter(|c| {
-                    c.score >= OMIT_SCORE
-                        || (c.score >= LOW_SCORE && c.coverage >= LOW_SCORE_COVERAGE && !c.subtree)
-                })
+                .filter(|c| c.score >= OMIT_SCORE)
                 .filter(|c| it.core == 0 || c.present & it.core != 0 || c.coverage >= 0.75)
                 .filter(|c| {
                     it.rare == 0
