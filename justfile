@@ -4,11 +4,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# Run Taisho with embedded defaults on demo data.
+# Run Taisho with embedded defaults (SQLite in .data/, demo data analysed by the worker pool).
 run:
-    cargo build --release -p taisho-server
-    mkdir -p .data
-    ./target/release/taisho demo --out .data
+    cargo run --release -p taisho-server -- serve
 
 # Every test of the workspace.
 test:

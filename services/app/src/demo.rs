@@ -64,8 +64,9 @@ pub struct Demo {
     pub uploads: Vec<(OrgId, Uploaded)>,
 }
 
-/// The demo bodies: `MEMBERS` generated policies with distinct names, deterministic.
-pub fn bodies(catalog: &Catalog) -> Vec<SyntheticBody> {
+/// Rendered model texts to draw bodies from: four 基本方針-only bases and one with both layers, as
+/// among the seeds.
+pub fn model_bases(catalog: &Catalog) -> Vec<String> {
     let layer = |l: Layer| -> Vec<ModelClause> {
         catalog
             .items_in(l)
@@ -83,12 +84,16 @@ pub fn bodies(catalog: &Catalog) -> Vec<SyntheticBody> {
         (Layer::Kihon.name_ja(), &kihon),
         (Layer::Taisaku.name_ja(), &taisaku),
     ]);
-    // Four in five bodies publish only a 基本方針, like the seeds.
-    let bases = [&small, &small, &small, &small, &large];
+    vec![small.clone(), small.clone(), small.clone(), small, large]
+}
+
+/// The demo bodies: `MEMBERS` generated policies with distinct names, deterministic.
+pub fn bodies(catalog: &Catalog) -> Vec<SyntheticBody> {
+    let bases = model_bases(catalog);
     let mut out: Vec<SyntheticBody> = Vec::with_capacity(MEMBERS);
     let mut seed = SEED;
     while out.len() < MEMBERS {
-        let base = bases[(seed % bases.len() as u64) as usize];
+        let base = &bases[(seed % bases.len() as u64) as usize];
         let body = synth::body(seed, base);
         seed = seed.wrapping_add(1);
         if !out.iter().any(|b| b.name == body.name) {
