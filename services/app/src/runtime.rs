@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use taisho_engine::Limits;
 use taisho_guideline::EditionId;
-use taisho_store::{Backend, Store, StoreOptions};
-use taisho_worker::{Handlers, JobState, PoolConfig, Queue, ShutdownReport, WorkerPool};
+use taisho_store::sea_orm::{ConnectionTrait, Statement};
+use taisho_store::{Backend, Mode, Store, StoreError, StoreOptions};
+use taisho_worker::{Handlers, PoolConfig, Queue, ShutdownReport, WorkerPool};
 
 use crate::analysis::{ANALYSIS_JOB, AnalysisHandler, Engine};
 use crate::error::{AppError, Result};
@@ -145,16 +146,31 @@ impl JobCounts {
     }
 }
 
-/// Counts the analysis jobs by state.
+/// Counts the analysis jobs by state (one aggregate query in the system scope).
 pub async fn job_counts(store: &Store) -> Result<JobCounts> {
-    let jobs = Queue::new(store.clone()).all_jobs().await?;
+    let tx = store.begin_system(Mode::Read).await?;
+    let backend = tx.conn().get_database_backend();
+    let rows = tx
+        .conn()
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT state, count(*) AS n FROM jobs WHERE kind = $1 GROUP BY state",
+            [ANALYSIS_JOB.into()],
+        ))
+        .await
+        .map_err(StoreError::from)?;
+    tx.rollback().await?;
     let mut c = JobCounts::default();
-    for j in jobs.iter().filter(|j| j.kind == ANALYSIS_JOB) {
-        match j.state {
-            JobState::Queued => c.queued += 1,
-            JobState::Running => c.running += 1,
-            JobState::Done => c.done += 1,
-            JobState::Dead => c.dead += 1,
+    for row in rows {
+        let state: String = row.try_get("", "state").map_err(StoreError::from)?;
+        let n: i64 = row.try_get("", "n").map_err(StoreError::from)?;
+        let n = usize::try_from(n).unwrap_or(0);
+        match state.as_str() {
+            "queued" => c.queued += n,
+            "running" => c.running += n,
+            "done" => c.done += n,
+            "dead" => c.dead += n,
+            _ => {}
         }
     }
     Ok(c)

@@ -28,7 +28,13 @@ taisho_store::backend_test! {
         let first = demo::ensure(store, &hasher, EDITION).await.expect("demo");
         assert!(first.created);
         assert_eq!(first.members.len(), demo::MEMBERS);
-        assert!(first.members.iter().any(|m| m.kind == OrgKind::Union) || first.members.iter().all(|m| m.kind == OrgKind::Municipality));
+        for m in &first.members {
+            assert_eq!(m.prefecture_id, Some(first.prefecture));
+            let union = m.name.ends_with("一部事務組合") || m.name.ends_with("企業団");
+            assert!(union || ["市", "町", "村"].iter().any(|s| m.name.ends_with(s)), "{}", m.name);
+            let kind = if union { OrgKind::Union } else { OrgKind::Municipality };
+            assert_eq!(m.kind, kind, "{}", m.name);
+        }
         assert_eq!(first.uploads.len(), demo::MEMBERS);
         assert!(first.uploads.iter().all(|(_, u)| u.created && u.job_created));
         assert_eq!(first.sign_ins.len(), 2);

@@ -9,6 +9,7 @@ mod import_files;
 mod keys;
 mod members;
 mod passwords;
+mod runtime_store;
 mod sign_in;
 mod uploads;
 
