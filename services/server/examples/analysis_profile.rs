@@ -40,14 +40,14 @@ fn main() -> anyhow::Result<()> {
     let bases = [small.as_str(), &small, &small, &small, &large];
     // The seeds first (real policies), then the synthetic bodies.
     let seeds_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let mut seeds: Vec<_> = std::fs::read_dir(seeds_dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    seeds.sort();
     let mut corpus: Vec<String> = Vec::new();
     if std::env::var_os("SEEDS").is_some() {
+        let mut seeds: Vec<_> = std::fs::read_dir(seeds_dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        seeds.sort();
         for p in seeds {
             corpus.push(std::fs::read_to_string(p)?);
         }
