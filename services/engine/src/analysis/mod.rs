@@ -384,6 +384,18 @@ pub fn analyze(
             continue;
         };
         aligned[i] = Some(cand.node);
+        // A sub-item read over its parent's whole section may gather another item's stated
+        // answer for one shared word (6(3)③'s 監視 for 6(7)): such a sentence is not this
+        // item's, and its words do not count. In any narrower unit, two items may well share
+        // a sentence.
+        let in_parent_unit =
+            cand.subtree && it.parent.is_some_and(|p| aligned[p] == Some(cand.node));
+        if in_parent_unit && sentences.len() > 1 {
+            let borrowed = owners.borrowed(&ix, model, i, cand.score, &sentences);
+            if borrowed.len() < sentences.len() {
+                sentences.retain(|s| !borrowed.contains(s));
+            }
+        }
         for &s in &sentences {
             used[s as usize] = true;
         }

@@ -111,8 +111,106 @@ impl Owners {
                 .filter(|s| own.binary_search(s).is_ok())
                 .count();
             shared * 2 > sentences.len()
-        })
+        }) || {
+            // However the rivals split them: sentences that are other items' stated answers
+            // and name nothing of this item's own do not answer it (a deleted 6(7) clause is
+            // not restated by 6(3)③'s 監視 plus 6(8)'s 業務委託).
+            self.borrowed(ix, model, i, score, &sentences).len() * 2 > sentences.len()
+        }
     }
+
+    /// The sentences of a unit of item `i` (scoring `score`) that are another item's stated
+    /// answer: that item fits the sentence clearly better and its model text names every
+    /// element of `i` found there, so the words are its, not `i`'s. Entries of one list count
+    /// as other items here (each entry of an enumeration answers one item); a parent or a twin
+    /// does not, as it says the same thing. None when the owners together name everything `i`
+    /// requires: `i` then sums up their duties (one item for the ソフトウェア to install and
+    /// keep current, two items for the administrator's each), and their sentences answer it.
+    pub fn borrowed(
+        &self,
+        ix: &DocIndex<'_>,
+        model: &PreparedModel,
+        i: usize,
+        score: f32,
+        sentences: &[u32],
+    ) -> Vec<u32> {
+        let mut owners: Vec<usize> = Vec::new();
+        let mut out = Vec::new();
+        for &s in sentences {
+            if let Some(j) = self.owner(ix, model, i, score, s) {
+                out.push(s);
+                owners.push(j);
+            }
+        }
+        if !out.is_empty() && names_all(model, i, &owners, model.items[i].required) {
+            out.clear();
+        }
+        out
+    }
+
+    /// The item whose stated answer sentence `s` is, rather than item `i`'s (see
+    /// [`Owners::borrowed`]).
+    fn owner(
+        &self,
+        ix: &DocIndex<'_>,
+        model: &PreparedModel,
+        i: usize,
+        score: f32,
+        s: u32,
+    ) -> Option<usize> {
+        let here = align::present_in(ix, model, i, &[s]);
+        if here == 0 {
+            return None;
+        }
+        // The item's fit there: no better than its unit, nor than its share of elements in
+        // this one sentence (a wide unit's score says little about one shared word).
+        let fit = score.min(align::coverage(model, i, here));
+        self.by_sentence
+            .get(s as usize)
+            .into_iter()
+            .flatten()
+            .map(|&j| j as usize)
+            .find(|&j| {
+                j != i
+                    && self.choice[j]
+                        .as_ref()
+                        .is_some_and(|(sj, _)| *sj > fit + OWNER_MARGIN)
+                    && !kin(model, i, j)
+                    && names_all(model, i, &[j], here)
+            })
+    }
+}
+
+/// True when the model texts of the items `js` together name every element of item `i` in
+/// `mask`.
+fn names_all(model: &PreparedModel, i: usize, js: &[usize], mask: u64) -> bool {
+    // Only reached on a conflict, so surfaces are folded here rather than prepared.
+    model
+        .item(i)
+        .elements
+        .iter()
+        .enumerate()
+        .filter(|(b, _)| *b < 64 && mask & (1 << b) != 0)
+        .all(|(_, e)| {
+            e.surfaces().any(|t| {
+                let t = crate::fold::fold_str(t);
+                !t.is_empty() && js.iter().any(|&j| model.items[j].folded_text.contains(&t))
+            })
+        })
+}
+
+/// A parent and its descendants, and twins: items that say the same thing.
+fn kin(model: &PreparedModel, i: usize, j: usize) -> bool {
+    let ancestor = |mut a: usize, b: usize| {
+        while let Some(p) = model.items[a].parent {
+            if p == b {
+                return true;
+            }
+            a = p;
+        }
+        false
+    };
+    ancestor(i, j) || ancestor(j, i) || twin(model, i, j) || twin(model, j, i)
 }
 
 /// The sentences of a unit where item `i` is said most fully (at least two thirds of the
@@ -141,18 +239,6 @@ pub(crate) fn core_sentences(
 /// Items that may share a clause: a parent and its descendants, and twins (everything one
 /// requires, the other names too).
 fn related(model: &PreparedModel, i: usize, j: usize) -> bool {
-    let ancestor = |mut a: usize, b: usize| {
-        while let Some(p) = model.items[a].parent {
-            if p == b {
-                return true;
-            }
-            a = p;
-        }
-        false
-    };
-    if ancestor(i, j) || ancestor(j, i) {
-        return true;
-    }
     // Entries of one threat or definition list: a policy may state several in one sentence.
     if let (Some(p), Some(q)) = (model.items[i].parent, model.items[j].parent)
         && p == q
@@ -160,7 +246,7 @@ fn related(model: &PreparedModel, i: usize, j: usize) -> bool {
     {
         return true;
     }
-    twin(model, i, j) || twin(model, j, i)
+    kin(model, i, j)
 }
 
 /// True when a clause answering item `j` answers item `i` as well: the model says the same
@@ -278,6 +364,7 @@ pub(crate) fn choose(
                     let s = align::unit_sentences(doc, ix, model, i, &c, region);
                     (c, s)
                 })
+                .filter(|(c, s)| owners.is_none_or(|o| !o.taken(ix, model, i, c.score, s)))
         } else {
             cands
                 .iter()

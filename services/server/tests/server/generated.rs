@@ -17,24 +17,7 @@ use taisho_guideline::{Catalog, EditionId, Layer};
 use taisho_japanese::JapaneseTokenizer;
 
 /// Cases the analysis is known to get wrong, with why. Keep each reason specific.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "edit/KH-3-1/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-4-2-1/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-6-7-1/delete/0",
-        "deleted clause: the analysis falls back to another item's clause sharing some elements and reports weakened/element_missing instead of omitted",
-    ),
-    (
-        "edit/KH-6-7-1/drop_element/0",
-        "監視 is still found in 6(3)③ (不正通信の監視機能), which the analysis lets count for 6(7)",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 struct Setup {
     tokenizer: Arc<JapaneseTokenizer>,
