@@ -117,7 +117,7 @@ fn main() -> anyhow::Result<()> {
         ana_pass.as_secs_f64(),
         ana_pass.as_secs_f64() / tok_pass.as_secs_f64()
     );
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     for r in rows.iter().take(8) {
         eprintln!(
             "body {:>5}: {:>7} chars {:>5} sentences  tok {:>7.2} ms  analyse {:>7.2} ms",
