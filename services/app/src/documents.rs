@@ -93,6 +93,25 @@ pub async fn upload_version(
     upload: Upload,
     edition: EditionId,
 ) -> Result<Uploaded> {
+    let prepared = prepare_upload(scope, upload).await?;
+    let tx = store.begin(scope, Mode::Write).await?;
+    let uploaded = record_upload(&tx, prepared, edition).await?;
+    tx.commit().await?;
+    Ok(uploaded)
+}
+
+/// An upload that the engine has read and that may be stored: the CPU part, done before any
+/// transaction is open.
+pub struct PreparedUpload {
+    org: OrgId,
+    document: DocumentRef,
+    file_name: Option<String>,
+    new: NewVersion,
+}
+
+/// Checks access and reads the bytes with the engine (bad input is refused here, before anything
+/// is stored).
+pub async fn prepare_upload(scope: &TenantScope, upload: Upload) -> Result<PreparedUpload> {
     let Upload {
         org,
         document,
@@ -115,31 +134,50 @@ pub async fn upload_version(
         format: name_of(&doc.meta.format),
         layers,
     };
+    Ok(PreparedUpload {
+        org,
+        document,
+        file_name,
+        new,
+    })
+}
 
-    let tx = store.begin(scope, Mode::Write).await?;
+/// Stores a prepared upload and enqueues its analysis in the caller's write transaction, so the
+/// version and its job commit or roll back together.
+pub async fn record_upload(
+    tx: &taisho_store::Tx,
+    prepared: PreparedUpload,
+    edition: EditionId,
+) -> Result<Uploaded> {
+    let PreparedUpload {
+        org,
+        document,
+        file_name,
+        new,
+    } = prepared;
     let document = match document {
         DocumentRef::New { title, unpublished } => {
-            documents::create(&tx, org, &title, unpublished).await?.id
+            documents::create(tx, org, &title, unpublished).await?.id
         }
         DocumentRef::Existing(id) => {
-            let d = documents::get(&tx, id).await?;
+            let d = documents::get(tx, id).await?;
             if d.org_id != org {
                 return Err(StoreError::NotFound.into());
             }
             d.id
         }
         DocumentRef::ByTitle(title) => {
-            let existing = documents::list(&tx, org)
+            let existing = documents::list(tx, org)
                 .await?
                 .into_iter()
                 .find(|d| d.title == title.trim());
             match existing {
                 Some(d) => d.id,
-                None => documents::create(&tx, org, &title, false).await?.id,
+                None => documents::create(tx, org, &title, false).await?.id,
             }
         }
     };
-    let (version, created) = documents::add_version(&tx, document, new).await?;
+    let (version, created) = documents::add_version(tx, document, new).await?;
     let payload = serde_json::to_value(AnalysisPayload {
         version: version.id,
         edition,
@@ -147,12 +185,11 @@ pub async fn upload_version(
     })
     .map_err(|e| AppError::Invalid(format!("job payload: {e}")))?;
     let job = enqueue(
-        &tx,
+        tx,
         org,
         JobSpec::new(ANALYSIS_JOB, payload).unique_key(unique_key(version.id, edition)),
     )
     .await?;
-    tx.commit().await?;
     Ok(Uploaded {
         document,
         version: version.id,

@@ -2,7 +2,7 @@
 
 use taisho_app::AppError;
 use taisho_app::analysis::unique_key;
-use taisho_app::documents::{DocumentRef, Upload, upload_version};
+use taisho_app::documents::{DocumentRef, Upload, prepare_upload, record_upload, upload_version};
 use taisho_store::{Layers, Mode, StoreError, documents};
 use taisho_worker::JobState;
 
@@ -146,5 +146,53 @@ taisho_store::backend_test! {
         assert!(matches!(err, AppError::Store(StoreError::NotFound)), "{err:?}");
         assert!(jobs_of(store, b.member).await.is_empty());
         assert_eq!(jobs_of(store, other.member).await.len(), 1);
+    }
+}
+
+taisho_store::backend_test! {
+    async fn uploads_with_injected_rollbacks_leave_exactly_one_job_per_committed_upload(db) {
+        let store = &db.store;
+        let b = bodies(store).await;
+        let scope = user_scope(store, b.editor, b.member).await;
+        let (name, base) = seed("004");
+        let mut committed = 0usize;
+        for i in 0..60u32 {
+            // Distinct content per upload, so each committed one is a new version.
+            let mut bytes = base.clone();
+            bytes.extend_from_slice(format!("\n附記 第{i}版\n").as_bytes());
+            let prepared = prepare_upload(
+                &scope,
+                Upload {
+                    org: b.member,
+                    document: DocumentRef::ByTitle("情報セキュリティ基本方針".into()),
+                    bytes,
+                    file_name: Some(name.clone()),
+                },
+            )
+            .await
+            .expect("prepare");
+            let tx = store.begin(&scope, Mode::Write).await.expect("tx");
+            record_upload(&tx, prepared, EDITION).await.expect("record");
+            // Injected failures: an explicit rollback, or a transaction dropped mid-flight (a
+            // crashed request); the rest commit.
+            match i % 3 {
+                0 => {
+                    tx.commit().await.expect("commit");
+                    committed += 1;
+                }
+                1 => tx.rollback().await.expect("rollback"),
+                _ => drop(tx),
+            }
+        }
+        let jobs = jobs_of(store, b.member).await;
+        assert_eq!(jobs.len(), committed, "one job per committed upload, none for rolled-back ones");
+        let tx = store.begin(&scope, Mode::Read).await.expect("tx");
+        let docs = documents::list(&tx, b.member).await.expect("docs");
+        let mut versions = 0;
+        for d in docs {
+            versions += documents::list_versions(&tx, d.id).await.expect("versions").len();
+        }
+        tx.rollback().await.expect("rollback");
+        assert_eq!(versions, committed);
     }
 }
