@@ -268,3 +268,53 @@ fn body_outside_taisaku(doc: &Document) -> Option<usize> {
             .count(),
     )
 }
+
+/// A version's decoded text as a reader sees it, with the read recorded in the audit log in the
+/// same (write) transaction: no text leaves the store unrecorded. A foreign, missing or text-hidden version
+/// is `NotFound` alike; a refusal is audited as denied.
+pub async fn read_text(store: &Store, scope: &TenantScope, version: VersionId) -> Result<String> {
+    let result = async {
+        let tx = store.begin(scope, Mode::Write).await?;
+        let v = documents::get_version(&tx, version).await?;
+        let text = documents::text(&tx, version).await?;
+        crate::audit::document_read(&tx, &v).await?;
+        tx.commit().await?;
+        Ok(text)
+    }
+    .await;
+    crate::audit::on_denial(
+        store,
+        scope,
+        crate::audit::Action::DocumentRead,
+        None,
+        Some(version.as_uuid()),
+        result,
+    )
+    .await
+}
+
+/// A version's original bytes for download, recorded as an export in the same transaction.
+pub async fn export_original(
+    store: &Store,
+    scope: &TenantScope,
+    version: VersionId,
+) -> Result<Vec<u8>> {
+    let result = async {
+        let tx = store.begin(scope, Mode::Write).await?;
+        let v = documents::get_version(&tx, version).await?;
+        let bytes = documents::original(&tx, version).await?;
+        crate::audit::document_export(&tx, v.org_id, version).await?;
+        tx.commit().await?;
+        Ok(bytes)
+    }
+    .await;
+    crate::audit::on_denial(
+        store,
+        scope,
+        crate::audit::Action::DocumentExport,
+        None,
+        Some(version.as_uuid()),
+        result,
+    )
+    .await
+}

@@ -196,3 +196,47 @@ taisho_store::backend_test! {
         assert_eq!(versions, committed);
     }
 }
+
+taisho_store::backend_test! {
+    async fn reading_or_exporting_a_version_is_recorded_in_the_audit_log(db) {
+        let store = &db.store;
+        let b = bodies(store).await;
+        let editor = user_scope(store, b.editor, b.member).await;
+        let up = upload_version(store, &editor, upload(b.member, new_doc(), "004"), EDITION)
+            .await
+            .expect("upload");
+        let viewer = user_scope(store, b.viewer, b.member).await;
+        let text = taisho_app::documents::read_text(store, &viewer, up.version).await.expect("read");
+        assert_eq!(text.as_bytes(), seed("004").1.as_slice());
+        let bytes = taisho_app::documents::export_original(store, &viewer, up.version)
+            .await
+            .expect("export");
+        assert_eq!(bytes, seed("004").1);
+
+        // Another body's reader sees a missing version, and nothing of it is recorded as read.
+        let other = bodies(store).await;
+        let outsider = user_scope(store, other.viewer, other.member).await;
+        let err = taisho_app::documents::read_text(store, &outsider, up.version).await.unwrap_err();
+        assert!(matches!(err, AppError::Store(StoreError::NotFound)), "{err:?}");
+
+        let admin = {
+            let tx = store.begin_system(Mode::Write).await.expect("tx");
+            let u = taisho_store::provision::create_user(&tx, &format!("admin-{}@example.jp", up.version), "admin", None)
+                .await
+                .expect("user");
+            taisho_store::provision::add_membership(&tx, u, b.member, taisho_store::Role::Admin)
+                .await
+                .expect("membership");
+            tx.commit().await.expect("commit");
+            user_scope(store, u, b.member).await
+        };
+        let tx = store.begin(&admin, Mode::Read).await.expect("tx");
+        let log = taisho_store::audit::list(&tx, b.member, 100).await.expect("audit");
+        tx.rollback().await.expect("rollback");
+        let reads: Vec<_> = log.iter().filter(|e| e.action == "document.read").collect();
+        let exports: Vec<_> = log.iter().filter(|e| e.action == "document.export").collect();
+        assert_eq!(reads.len(), 1, "{log:?}");
+        assert_eq!(exports.len(), 1, "{log:?}");
+        assert_eq!(reads[0].actor_user_id, Some(b.viewer.as_uuid()));
+    }
+}
