@@ -12,7 +12,6 @@
 
 use std::time::{Duration, Instant};
 
-use taisho_app::demo::model_bases;
 use taisho_app::documents::{DocumentRef, Upload, upload_version};
 use taisho_app::runtime::{WorkerConfig, Workers, job_counts};
 use taisho_engine::synth;
@@ -153,7 +152,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let bases = model_bases(&catalog);
+    let bases = taisho_engine::synth::model_bases(&catalog);
     let refs: Vec<&str> = bases.iter().map(String::as_str).collect();
     let corpus = synth::corpus(args.bodies, 1788, &refs);
     let chars: usize = corpus.iter().map(|b| b.text.chars().count()).sum();

@@ -8,8 +8,8 @@
 //! completes a first start that was interrupted halfway through its uploads.
 
 use taisho_domain::OrgId;
-use taisho_engine::synth::{self, ModelClause, SyntheticBody};
-use taisho_guideline::{Catalog, EditionId, Layer};
+use taisho_engine::synth::{self, SyntheticBody};
+use taisho_guideline::{Catalog, EditionId};
 use taisho_store::{
     Access, Mode, OrgKind, Organisation, Principal, Role, Store, grants, orgs, provision,
     scope_for, users,
@@ -64,32 +64,9 @@ pub struct Demo {
     pub uploads: Vec<(OrgId, Uploaded)>,
 }
 
-/// Rendered model texts to draw bodies from: four 基本方針-only bases and one with both layers, as
-/// among the seeds.
-pub fn model_bases(catalog: &Catalog) -> Vec<String> {
-    let layer = |l: Layer| -> Vec<ModelClause> {
-        catalog
-            .items_in(l)
-            .map(|it| ModelClause {
-                path: it.path.clone(),
-                title: it.title.clone(),
-                text: it.text.clone(),
-            })
-            .collect()
-    };
-    let kihon = layer(Layer::Kihon);
-    let taisaku = layer(Layer::Taisaku);
-    let small = synth::render_model(&[(Layer::Kihon.name_ja(), &kihon)]);
-    let large = synth::render_model(&[
-        (Layer::Kihon.name_ja(), &kihon),
-        (Layer::Taisaku.name_ja(), &taisaku),
-    ]);
-    vec![small.clone(), small.clone(), small.clone(), small, large]
-}
-
 /// The demo bodies: `MEMBERS` generated policies with distinct names, deterministic.
 pub fn bodies(catalog: &Catalog) -> Vec<SyntheticBody> {
-    let bases = model_bases(catalog);
+    let bases = synth::model_bases(catalog);
     let mut out: Vec<SyntheticBody> = Vec::with_capacity(MEMBERS);
     let mut seed = SEED;
     while out.len() < MEMBERS {

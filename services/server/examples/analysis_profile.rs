@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use taisho_engine::Limits;
 use taisho_engine::analysis::{self, PreparedModel};
-use taisho_engine::synth::{self, ModelClause};
-use taisho_guideline::{Catalog, EditionId, Layer};
+use taisho_engine::synth;
+use taisho_guideline::{Catalog, EditionId};
 use taisho_japanese::JapaneseTokenizer;
 
 fn main() -> anyhow::Result<()> {
@@ -20,24 +20,8 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let model = PreparedModel::new(&catalog, tokenizer.as_ref())?;
     eprintln!("prepare: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
-    let layer = |l: Layer| -> Vec<ModelClause> {
-        catalog
-            .items_in(l)
-            .map(|it| ModelClause {
-                path: it.path.clone(),
-                title: it.title.clone(),
-                text: it.text.clone(),
-            })
-            .collect()
-    };
-    let kihon = layer(Layer::Kihon);
-    let taisaku = layer(Layer::Taisaku);
-    let small = synth::render_model(&[(Layer::Kihon.name_ja(), &kihon)]);
-    let large = synth::render_model(&[
-        (Layer::Kihon.name_ja(), &kihon),
-        (Layer::Taisaku.name_ja(), &taisaku),
-    ]);
-    let bases = [small.as_str(), &small, &small, &small, &large];
+    let owned = synth::model_bases(&catalog);
+    let bases: Vec<&str> = owned.iter().map(String::as_str).collect();
     // The seeds first (real policies), then the synthetic bodies.
     let seeds_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
     let mut corpus: Vec<String> = Vec::new();

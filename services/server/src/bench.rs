@@ -10,35 +10,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use taisho_engine::analysis::{self, PreparedModel};
-use taisho_engine::synth::{self, ModelClause, SyntheticBody};
+use taisho_engine::synth::{self, SyntheticBody};
 use taisho_engine::{Limits, Tokenizer};
-use taisho_guideline::{Catalog, Layer};
-
-/// Rendered model texts to draw bodies from: four 基本方針-only bases and one with both layers.
-pub fn model_bases(catalog: &Catalog) -> Vec<String> {
-    let layer = |l: Layer| -> Vec<ModelClause> {
-        catalog
-            .items_in(l)
-            .map(|it| ModelClause {
-                path: it.path.clone(),
-                title: it.title.clone(),
-                text: it.text.clone(),
-            })
-            .collect()
-    };
-    let kihon = layer(Layer::Kihon);
-    let taisaku = layer(Layer::Taisaku);
-    let small = synth::render_model(&[(Layer::Kihon.name_ja(), &kihon)]);
-    let large = synth::render_model(&[
-        (Layer::Kihon.name_ja(), &kihon),
-        (Layer::Taisaku.name_ja(), &taisaku),
-    ]);
-    vec![small.clone(), small.clone(), small.clone(), small, large]
-}
+use taisho_guideline::Catalog;
 
 /// The synthetic national corpus: `n` bodies, deterministic in `seed`.
 pub fn national_corpus(catalog: &Catalog, n: usize, seed: u64) -> Vec<SyntheticBody> {
-    let bases = model_bases(catalog);
+    let bases = synth::model_bases(catalog);
     let refs: Vec<&str> = bases.iter().map(String::as_str).collect();
     synth::corpus(n, seed, &refs)
 }

@@ -223,3 +223,27 @@ pub fn corpus(n: usize, seed: u64, bases: &[&str]) -> Vec<SyntheticBody> {
         })
         .collect()
 }
+
+/// Rendered model texts to draw bodies from: four 基本方針-only bases and one with both layers, as
+/// among the seeds (four of five publish only their 基本方針).
+pub fn model_bases(catalog: &taisho_guideline::Catalog) -> Vec<String> {
+    use taisho_guideline::Layer;
+    let layer = |l: Layer| -> Vec<ModelClause> {
+        catalog
+            .items_in(l)
+            .map(|it| ModelClause {
+                path: it.path.clone(),
+                title: it.title.clone(),
+                text: it.text.clone(),
+            })
+            .collect()
+    };
+    let kihon = layer(Layer::Kihon);
+    let taisaku = layer(Layer::Taisaku);
+    let small = render_model(&[(Layer::Kihon.name_ja(), &kihon)]);
+    let large = render_model(&[
+        (Layer::Kihon.name_ja(), &kihon),
+        (Layer::Taisaku.name_ja(), &taisaku),
+    ]);
+    vec![small.clone(), small.clone(), small.clone(), small, large]
+}

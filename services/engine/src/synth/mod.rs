@@ -24,7 +24,7 @@ mod rng;
 
 use serde::Serialize;
 
-pub use body::{ModelClause, SyntheticBody, body, corpus, render_model};
+pub use body::{ModelClause, SyntheticBody, body, corpus, model_bases, render_model};
 pub use form::{FormRewrite, NOTATION_VARIANTS, rewrite_form};
 pub use items::{ITEMS, ItemSpec};
 pub use rng::Rng;
