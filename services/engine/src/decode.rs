@@ -270,14 +270,24 @@ fn looks_like_html(text: &str) -> bool {
     if head.starts_with("<!doctype html") || head.contains("<html") {
         return true;
     }
-    // Fragments (a copied article body) have no doctype: judge by block tags per line.
-    let lower = text.to_ascii_lowercase();
-    let tags: usize = [
-        "<p>", "<p ", "<div", "<table", "<br", "<tr", "<td", "<li", "<h1", "<h2", "<h3", "<h4",
-    ]
-    .iter()
-    .map(|t| lower.matches(t).count())
-    .sum();
+    // Fragments (a copied article body) have no doctype: judge by block tags per line. One pass
+    // over the `<` positions, case-insensitively: no lowercased copy of the whole text (this runs on
+    // every upload). At most one of these tags can start at a given `<`.
+    const BLOCK_TAGS: [&[u8]; 12] = [
+        b"p>", b"p ", b"div", b"table", b"br", b"tr", b"td", b"li", b"h1", b"h2", b"h3", b"h4",
+    ];
+    let bytes = text.as_bytes();
+    let tags = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'<')
+        .filter(|&(i, _)| {
+            let rest = &bytes[i + 1..];
+            BLOCK_TAGS
+                .iter()
+                .any(|t| rest.len() >= t.len() && rest[..t.len()].eq_ignore_ascii_case(t))
+        })
+        .count();
     let lines = text.lines().count().max(1);
     tags >= 3 && tags * 4 >= lines
 }
