@@ -49,31 +49,9 @@ impl ExpectedStatus {
     }
 }
 
-/// Why an item is weakened (the subset of reasons the generator produces).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonKind {
-    ModalityDowngrade,
-    HedgeAdded,
-    FrequencyRemoved,
-    ElementMissing,
-    ScopeNarrowed,
-    ActorChanged,
-}
-
-impl ReasonKind {
-    /// The snake_case name, as reports spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonKind::ModalityDowngrade => "modality_downgrade",
-            ReasonKind::HedgeAdded => "hedge_added",
-            ReasonKind::FrequencyRemoved => "frequency_removed",
-            ReasonKind::ElementMissing => "element_missing",
-            ReasonKind::ScopeNarrowed => "scope_narrowed",
-            ReasonKind::ActorChanged => "actor_changed",
-        }
-    }
-}
+/// Why an item is weakened: the analysis' own reason kinds, so expectations and findings compare
+/// directly.
+pub use crate::analysis::ReasonKind;
 
 /// One edit applied to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
