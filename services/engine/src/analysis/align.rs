@@ -316,7 +316,10 @@ impl Scratch {
     }
 }
 
-/// Scores every unit that holds something of item `i`; best first.
+/// Scores every unit that holds something of item `i`; best first. With `floor`, units scoring
+/// below it are left out: the caller would pass over them, and most units are stray mentions,
+/// so not sorting them saves most of the sort.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn candidates(
     doc: &Document,
     ix: &DocIndex,
@@ -324,6 +327,7 @@ pub(crate) fn candidates(
     i: usize,
     region: &Region<'_>,
     parent_node: Option<u32>,
+    floor: Option<f32>,
     scratch: &mut Scratch,
 ) -> Vec<Candidate> {
     let it = &model.items[i];
@@ -466,6 +470,9 @@ pub(crate) fn candidates(
         for c in &mut out {
             c.score += 0.3 * children_coverage(ix, model, i, c.node);
         }
+    }
+    if let Some(floor) = floor {
+        out.retain(|c| c.score >= floor);
     }
     // (node, subtree) is unique, and own units come before subtrees in `out`: the same order
     // a stable sort on (score, node) gives, without its buffer.

@@ -351,8 +351,11 @@ pub(crate) fn choose(
     }
     for (ri, region) in regions.iter().enumerate() {
         let in_parent = ri == 0 && within_parent.is_some();
-        let cands = align::candidates(doc, ix, model, i, region, parent_node, scratch);
-        let chosen = if in_parent && parent_kind == Some(Kind::Threat) {
+        let whole_section = in_parent && parent_kind == Some(Kind::Threat);
+        // Outside a threat section only units reaching OMIT_SCORE are ever taken.
+        let floor = (!whole_section).then_some(OMIT_SCORE);
+        let cands = align::candidates(doc, ix, model, i, region, parent_node, floor, scratch);
+        let chosen = if whole_section {
             // The whole threat section is the unit.
             let section = parent_node.unwrap_or(0);
             cands
