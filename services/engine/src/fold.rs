@@ -267,14 +267,7 @@ impl Folder {
             let source = source_range(chars, m.start(), m.end());
             match entry.kind {
                 EntryKind::Keep => emit_chars(out, text, chars, m.start(), m.end()),
-                EntryKind::Notation | EntryKind::WordSlot => {
-                    out.push_replaced(&entry.canonical, source);
-                }
-                EntryKind::Slot => {
-                    let start = out.len() as u32;
-                    out.push_replaced(&entry.canonical, source);
-                    slots.push(start..out.len() as u32);
-                }
+                _ => push_replacement(out, entry, source, slots),
             }
             at = m.end();
         }
@@ -299,14 +292,7 @@ impl Folder {
             let source = offset + m.start()..offset + m.end();
             match entry.kind {
                 EntryKind::Keep => out.push_copy(source),
-                EntryKind::Notation | EntryKind::WordSlot => {
-                    out.push_replaced(&entry.canonical, source);
-                }
-                EntryKind::Slot => {
-                    let start = out.len() as u32;
-                    out.push_replaced(&entry.canonical, source);
-                    slots.push(start..out.len() as u32);
-                }
+                _ => push_replacement(out, entry, source, slots),
             }
             at = m.end();
         }
@@ -510,6 +496,21 @@ fn width_fold_char(c: char, prev: impl Fn() -> Option<char>, next: Option<char>)
         '.' if prev().is_some_and(|p| !p.is_ascii()) => '。',
         _ => c,
     })
+}
+
+/// Writes a table entry's canonical form in place of `source`; slot entries also record where
+/// the slot key landed, for the token-level placeholder pass.
+fn push_replacement<'s, O: FoldOut<'s>>(
+    out: &mut O,
+    entry: &Entry,
+    source: Range<usize>,
+    slots: &mut Vec<Range<u32>>,
+) {
+    let start = out.len() as u32;
+    out.push_replaced(&entry.canonical, source);
+    if entry.kind == EntryKind::Slot {
+        slots.push(start..out.len() as u32);
+    }
 }
 
 #[cfg(test)]
