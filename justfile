@@ -4,9 +4,13 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# Run Taisho with embedded defaults (SQLite in .data/, demo data analysed by the worker pool).
+# Run Taisho with embedded defaults (SQLite in .data/, demo data, the API on http://127.0.0.1:8080).
 run:
     cargo run --release -p taisho-server -- serve
+
+# Print a new API key (read access) of an organisation of the embedded store; default the demo prefecture.
+key org="デモ県":
+    cargo run --release -q -p taisho-server -- keys create --org "{{org}}" --role viewer
 
 # Every test of the workspace.
 test:

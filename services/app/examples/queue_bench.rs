@@ -104,11 +104,20 @@ async fn run(db: TestDb, corpus: &[synth::SyntheticBody], threads: usize) -> Res
         ..WorkerConfig::default()
     };
     // The dictionary and the model are loaded before the clock starts (once per process anyway).
-    taisho_app::runtime::load_engine(&[edition])
-        .await
-        .map_err(|e| e.to_string())?;
+    let engine = taisho_app::runtime::load_engine(
+        || {
+            let tokenizer = taisho_japanese::JapaneseTokenizer::shared()
+                .map_err(|e| taisho_app::AppError::Unavailable(e.to_string()))?;
+            Ok(std::sync::Arc::new(taisho_app::analysis::Engine::new(
+                tokenizer,
+            )))
+        },
+        &[edition],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let workers = Workers::start(store.clone(), config)
+    let workers = Workers::start(store.clone(), engine, config)
         .await
         .map_err(|e| e.to_string())?;
     let counts = loop {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use taisho_domain::{OrgId, UserId};
+use taisho_domain::{DisplayName, EmailAddress, OrgId, UserId};
 use taisho_store::members::{self, Member};
 use taisho_store::{
     Actor, Mode, Principal, Role, Store, StoreError, TenantScope, provision, users,
@@ -196,7 +196,8 @@ impl PasswordHasher {
     }
 }
 
-/// Lower-cased and trimmed: addresses are compared case-insensitively.
+/// Lower-cased and trimmed: addresses are compared case-insensitively. (New addresses are parsed
+/// with [`EmailAddress::parse`], which also checks them.)
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
@@ -223,6 +224,25 @@ fn require_admin(scope: &TenantScope, org: OrgId) -> Result<()> {
         return Err(StoreError::Forbidden.into());
     }
     Ok(())
+}
+
+/// Length of generated initial passwords (base62: ≈ 119 bits).
+pub const INITIAL_PASSWORD_LEN: usize = 20;
+
+/// A generated initial password, shown once. Its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InitialPassword(String);
+
+impl InitialPassword {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for InitialPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InitialPassword(<redacted>)")
+    }
 }
 
 /// A user an admin creates in their organisation.
@@ -282,8 +302,13 @@ impl Accounts {
         if password.len() > MAX_PASSWORD_BYTES {
             return deny(Actor::Anonymous, None).await;
         }
-        let email = normalise_email(email);
-        let Some(creds) = users::credentials(&self.store, &email).await? else {
+        // An address that could never have been registered (a NUL byte, 300 bytes, no `@`) is an
+        // unknown user: same work, same answer, and it never reaches the store.
+        let Ok(email) = EmailAddress::parse(email) else {
+            self.hasher.verify_dummy(password).await?;
+            return deny(Actor::Anonymous, None).await;
+        };
+        let Some(creds) = users::credentials(&self.store, email.as_str()).await? else {
             self.hasher.verify_dummy(password).await?;
             return deny(Actor::Anonymous, None).await;
         };
@@ -360,20 +385,9 @@ impl Accounts {
     ) -> Result<UserId> {
         // Refuse before spending a hash on a request that cannot succeed.
         require_admin(scope, org)?;
-        let email = normalise_email(new.email);
-        if email.len() > 254
-            || !email.contains('@')
-            || email.starts_with('@')
-            || email.ends_with('@')
-        {
-            return Err(AppError::Invalid(
-                "メールアドレスが正しくありません。".into(),
-            ));
-        }
-        let display_name = new.display_name.trim();
-        if display_name.is_empty() {
-            return Err(AppError::Invalid("表示名を入力してください。".into()));
-        }
+        // Parsed before any hashing or storage: the store never sees a NUL byte or an overlong name.
+        let email = EmailAddress::parse(new.email)?;
+        let display_name = DisplayName::parse(new.display_name)?;
         check_password(new.password)?;
         // Hash outside any transaction: a write transaction held across 19 MiB of Argon2 work would
         // serialise every other writer on SQLite.
@@ -382,20 +396,23 @@ impl Accounts {
         // The user row is a system object (no organisation owns it); the membership that gives it
         // access is written in the admin's own scope, with its audit entry.
         let tx = self.store.begin_system(Mode::Write).await?;
-        let user = match provision::create_user(&tx, &email, display_name, Some(&hash)).await {
-            Ok(u) => u,
-            Err(StoreError::Db(e))
-                if matches!(
-                    e.sql_err(),
-                    Some(taisho_store::sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
+        let user =
+            match provision::create_user(&tx, email.as_str(), display_name.as_str(), Some(&hash))
+                .await
             {
-                return Err(AppError::Invalid(
-                    "このメールアドレスは登録済みです。".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
+                Ok(u) => u,
+                Err(StoreError::Db(e))
+                    if matches!(
+                        e.sql_err(),
+                        Some(taisho_store::sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    return Err(AppError::Invalid(
+                        "このメールアドレスは登録済みです。".into(),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
         tx.commit().await?;
 
         let tx = self.store.begin(scope, Mode::Write).await?;
@@ -403,6 +420,32 @@ impl Accounts {
         audit::member_event(&tx, Action::UserCreate, org, user).await?;
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// An admin of `org` creates a user with a random initial password (shown once to the admin,
+    /// who hands it over) and makes it a member of `org` with `role`.
+    pub async fn create_user_with_initial_password(
+        &self,
+        scope: &TenantScope,
+        org: OrgId,
+        email: &str,
+        display_name: &str,
+        role: Role,
+    ) -> Result<(UserId, InitialPassword)> {
+        let password = InitialPassword(crate::keys::random_base62(INITIAL_PASSWORD_LEN)?);
+        let user = self
+            .create_user(
+                scope,
+                org,
+                NewUser {
+                    email,
+                    display_name,
+                    password: password.expose(),
+                    role,
+                },
+            )
+            .await?;
+        Ok((user, password))
     }
 
     /// An admin of `org` adds the existing user with `email`. An unknown email is `NotFound`.
@@ -416,7 +459,8 @@ impl Accounts {
         let result = async {
             // Checked before the look-up so a non-admin cannot use this to learn which emails exist.
             require_admin(scope, org)?;
-            let user = users::id_by_email(&self.store, &normalise_email(email))
+            let email = EmailAddress::parse(email)?;
+            let user = users::id_by_email(&self.store, email.as_str())
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let tx = self.store.begin(scope, Mode::Write).await?;
@@ -485,6 +529,30 @@ impl Accounts {
             result,
         )
         .await
+    }
+
+    /// Members of each of `orgs` the scope reads, in one query (organisations it cannot read are
+    /// absent from the map).
+    pub async fn list_members_of(
+        &self,
+        scope: &TenantScope,
+        orgs: &[OrgId],
+    ) -> Result<std::collections::HashMap<OrgId, Vec<Member>>> {
+        let all = self
+            .store
+            .tx(scope, Mode::Read, async |tx| -> Result<Vec<Member>> {
+                Ok(members::list_many(tx, orgs).await?)
+            })
+            .await?;
+        let mut by_org: std::collections::HashMap<OrgId, Vec<Member>> = orgs
+            .iter()
+            .filter(|o| scope.can_read(**o))
+            .map(|o| (*o, Vec::new()))
+            .collect();
+        for m in all {
+            by_org.entry(m.org_id).or_default().push(m);
+        }
+        Ok(by_org)
     }
 
     /// Members of `org`, for anyone who reads it.

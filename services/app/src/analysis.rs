@@ -2,8 +2,8 @@
 //! worker pool thread, its result written in the job's fenced completion transaction.
 //!
 //! The tokenizer and each edition's [`PreparedModel`] are built once per process and shared by
-//! every job ([`Engine::shared`]): preparing the model tokenises the whole catalogue, which costs
-//! far more than one analysis.
+//! every job (one [`Engine`], built by the binary around its tokenizer): preparing the model
+//! tokenises the whole catalogue, which costs far more than one analysis.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,9 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 use taisho_domain::{OrgId, VersionId};
 use taisho_engine::analysis::{self, PreparedModel};
-use taisho_engine::{EngineError, Limits};
+use taisho_engine::{EngineError, Limits, Tokenizer};
 use taisho_guideline::{Catalog, EditionId};
-use taisho_japanese::JapaneseTokenizer;
 use taisho_store::{AnalysisStatus, Mode, Principal, Store, StoreError, analyses, scope_for};
 use taisho_worker::{ClaimedJob, JobError, JobHandler, JobOutput, Progress, QueueError};
 
@@ -39,9 +38,13 @@ pub struct AnalysisPayload {
 
 type ModelCell = Arc<OnceLock<std::result::Result<Arc<PreparedModel>, String>>>;
 
+/// The tokenizer every analysis of the process uses (the binary injects it: the app never depends
+/// on a particular one).
+pub type SharedTokenizer = Arc<dyn Tokenizer + Send + Sync>;
+
 /// The tokenizer and the prepared models, shared by every job of the process.
 pub struct Engine {
-    tokenizer: Arc<JapaneseTokenizer>,
+    tokenizer: SharedTokenizer,
     models: Mutex<HashMap<EditionId, ModelCell>>,
 }
 
@@ -52,26 +55,16 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// The process-wide engine (the tokenizer's dictionary loads on first call).
-    pub fn shared() -> Result<Arc<Engine>> {
-        static SHARED: OnceLock<std::result::Result<Arc<Engine>, String>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| {
-                JapaneseTokenizer::shared()
-                    .map(|tokenizer| {
-                        Arc::new(Engine {
-                            tokenizer,
-                            models: Mutex::new(HashMap::new()),
-                        })
-                    })
-                    .map_err(|e| format!("形態素解析辞書を用意できません: {e}"))
-            })
-            .clone()
-            .map_err(AppError::Unavailable)
+    /// An engine around `tokenizer`; models are prepared on first use (see [`Engine::model`]).
+    pub fn new(tokenizer: SharedTokenizer) -> Engine {
+        Engine {
+            tokenizer,
+            models: Mutex::new(HashMap::new()),
+        }
     }
 
-    pub fn tokenizer(&self) -> &JapaneseTokenizer {
-        &self.tokenizer
+    pub fn tokenizer(&self) -> &(dyn Tokenizer + Send + Sync) {
+        self.tokenizer.as_ref()
     }
 
     /// The prepared model of `edition`, built on first use. Blocking and CPU-heavy the first time:

@@ -66,13 +66,21 @@ pub struct Demo {
 
 /// The demo bodies: `MEMBERS` generated policies with distinct names, deterministic.
 pub fn bodies(catalog: &Catalog) -> Vec<SyntheticBody> {
+    bodies_n(catalog, MEMBERS)
+}
+
+/// `n` generated policies with distinct names, deterministic; the first `k` are the same for
+/// every `n ≥ k`. Fewer if the generator runs out of distinct names.
+pub fn bodies_n(catalog: &Catalog, n: usize) -> Vec<SyntheticBody> {
     let bases = synth::model_bases(catalog);
-    let mut out: Vec<SyntheticBody> = Vec::with_capacity(MEMBERS);
+    let mut out: Vec<SyntheticBody> = Vec::with_capacity(n);
     let mut seed = SEED;
-    while out.len() < MEMBERS {
+    let mut attempts = 0usize;
+    while out.len() < n && attempts < n.saturating_mul(100).max(1000) && !bases.is_empty() {
         let base = &bases[(seed % bases.len() as u64) as usize];
         let body = synth::body(seed, base);
         seed = seed.wrapping_add(1);
+        attempts += 1;
         if !out.iter().any(|b| b.name == body.name) {
             out.push(body);
         }
@@ -108,9 +116,19 @@ fn random_password() -> Result<String> {
 
 /// Creates the demo data on the first call and uploads (or re-confirms) the members' policies.
 pub async fn ensure(store: &Store, hasher: &PasswordHasher, edition: EditionId) -> Result<Demo> {
+    ensure_members(store, hasher, edition, MEMBERS).await
+}
+
+/// [`ensure`] with `members` member bodies (the first start decides; later starts keep them).
+pub async fn ensure_members(
+    store: &Store,
+    hasher: &PasswordHasher,
+    edition: EditionId,
+    members: usize,
+) -> Result<Demo> {
     let catalog = Catalog::builtin(edition)
         .map_err(|e| AppError::Unavailable(format!("model {edition}: {e}")))?;
-    let bodies = bodies(&catalog);
+    let bodies = bodies_n(&catalog, members.max(1));
     let mut demo = match users::id_by_email(store, ADMIN_EMAIL).await? {
         Some(admin) => existing(store, admin).await?,
         None => create(store, hasher, &bodies).await?,

@@ -1,15 +1,16 @@
 //! Uploading a policy version: read by the engine first, then the version and its analysis job in
 //! one write transaction.
 //!
-//! Bad input never reaches the database: the bytes are decoded and structured before the
-//! transaction opens, and a failure is returned as [`AppError::Document`] with nothing stored. The
-//! version and the job commit together or not at all, so there is never a version without its
-//! analysis job nor a job for a version that does not exist.
+//! Bad input never reaches the database: the title ([`DocumentTitle`]) and the file name
+//! ([`FileName`]) are parsed (a refusal is `INVALID_ARGUMENT`), and the bytes decoded and
+//! structured, before the transaction opens; an unreadable file is [`AppError::Document`] with
+//! nothing stored. The version and the job commit together or not at all, so there is never a
+//! version without its analysis job nor a job for a version that does not exist.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use taisho_domain::{DocumentId, JobId, OrgId, VersionId};
-use taisho_engine::document::{NodeKind, SentenceRole};
+use taisho_domain::{DocumentId, DocumentTitle, FileName, JobId, OrgId, VersionId};
 use taisho_engine::{Document, Limits};
 use taisho_guideline::EditionId;
 use taisho_store::{Layers, Mode, NewVersion, Store, StoreError, TenantScope, documents};
@@ -69,7 +70,10 @@ async fn read(bytes: Vec<u8>, hint: Option<String>) -> Result<(Vec<u8>, Document
         .acquire()
         .await
         .map_err(|_| AppError::Unavailable("upload reader closed".into()))?;
+    // The engine's spans (engine.decode, engine.structure) belong to the upload's trace.
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
         let doc = taisho_engine::read(&bytes, hint.as_deref(), &Limits::default());
         doc.map(|d| (bytes, d))
     })
@@ -125,6 +129,22 @@ pub async fn prepare_upload(scope: &TenantScope, upload: Upload) -> Result<Prepa
     if !scope.can_write(org) {
         return Err(StoreError::Forbidden.into());
     }
+    // Titles and file names are checked before the engine spends any CPU on the bytes.
+    let document = match document {
+        DocumentRef::New { title, unpublished } => DocumentRef::New {
+            title: DocumentTitle::parse(&title)?.into_string(),
+            unpublished,
+        },
+        DocumentRef::ByTitle(title) => {
+            DocumentRef::ByTitle(DocumentTitle::parse(&title)?.into_string())
+        }
+        existing @ DocumentRef::Existing(_) => existing,
+    };
+    // The file name is only a hint: a blank one is no hint.
+    let file_name = match file_name {
+        Some(name) if !name.trim().is_empty() => Some(FileName::parse(&name)?.into_string()),
+        _ => None,
+    };
     let (bytes, doc) = read(bytes, file_name.clone()).await?;
     let layers = detect_layers(&doc);
     let new = NewVersion {
@@ -201,72 +221,18 @@ pub async fn record_upload(
     })
 }
 
-/// Mandatory sentences from which a document without layer headings holds a 対策基準 (the
-/// analysis' own threshold).
-const TAISAKU_MIN_MANDATORY: usize = 40;
-
-/// The layers a document holds, by the rules of the analysis' scope detection: a section heading
-/// that *is* a layer's name (at most two levels deep) decides; without one, many mandatory
-/// sentences mean a 対策基準 and anything else a 基本方針. It reads the clean text, not the
-/// tokenizer's folded text, so a document that spells 「なければならない」 unusually can land on the
-/// other side of the threshold; the analysis stored with the version has the authoritative scope.
+/// The layers a document holds, by the engine's scope detection
+/// ([`taisho_engine::analysis::detect_scope`]: a section heading that *is* a layer's name decides;
+/// without one, many mandatory sentences mean a 対策基準 and anything else a 基本方針). It reads the
+/// clean text, not the tokenizer's folded text, so the analysis stored with the version has the
+/// authoritative scope.
 pub fn detect_layers(doc: &Document) -> Layers {
-    let depth = |mut id: taisho_engine::NodeId| {
-        let mut d = 0;
-        while let Some(p) = doc.node(id).parent {
-            d += 1;
-            id = p;
-        }
-        d
-    };
-    let heading_is = |text: &str, name: &str| {
-        let t: String = text
-            .chars()
-            .filter(|c| !c.is_whitespace() && !matches!(c, '「' | '」' | '『' | '』'))
-            .collect();
-        t.ends_with(name)
-    };
-    let has_heading = |name: &str| {
-        doc.nodes.iter().any(|n| {
-            n.kind == NodeKind::Section
-                && depth(n.id) <= 2
-                && doc.heading_text(n.id).is_some_and(|h| heading_is(h, name))
-        })
-    };
-    let kihon = has_heading("基本方針");
-    let taisaku = has_heading("対策基準") || {
-        let mandatory = doc
-            .sentences
-            .iter()
-            .filter(|s| s.role == SentenceRole::Body)
-            .filter(|s| doc.sentence_text(s.id).contains("なければならない"))
-            .count();
-        mandatory >= TAISAKU_MIN_MANDATORY
-    };
-    match (kihon, taisaku) {
+    let scope = taisho_engine::analysis::detect_scope(doc);
+    match (scope.kihon.present, scope.taisaku.present) {
         (true, true) => Layers::Both,
-        // Text outside a headed 対策基準 is the policy's 基本方針 part, if it says anything.
-        (false, true) if body_outside_taisaku(doc).is_some_and(|n| n >= 5) => Layers::Both,
         (false, true) => Layers::Taisaku,
         _ => Layers::Kihon,
     }
-}
-
-/// Body sentences outside the section headed 対策基準, if there is one.
-fn body_outside_taisaku(doc: &Document) -> Option<usize> {
-    let section = doc.nodes.iter().find(|n| {
-        n.kind == NodeKind::Section
-            && doc
-                .heading_text(n.id)
-                .is_some_and(|h| h.trim_end().ends_with("対策基準"))
-    })?;
-    Some(
-        doc.sentences
-            .iter()
-            .filter(|s| s.role == SentenceRole::Body)
-            .filter(|s| !section.range.contains(&s.range.start))
-            .count(),
-    )
 }
 
 /// A version's decoded text as a reader sees it, with the read recorded in the audit log in the
@@ -317,4 +283,126 @@ pub async fn export_original(
         result,
     )
     .await
+}
+
+/// The documents of `org`, oldest first. A foreign or missing organisation is NotFound.
+pub async fn list(
+    store: &Store,
+    scope: &TenantScope,
+    org: OrgId,
+) -> Result<Vec<taisho_store::Document>> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let list = documents::list(&tx, org).await?;
+    tx.rollback().await?;
+    Ok(list)
+}
+
+/// The documents of several organisations (for batch loaders), by organisation, oldest first;
+/// organisations the scope cannot read are absent.
+pub async fn list_many(
+    store: &Store,
+    scope: &TenantScope,
+    orgs: &[OrgId],
+) -> Result<HashMap<OrgId, Vec<taisho_store::Document>>> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let list = documents::list_many(&tx, orgs).await?;
+    tx.rollback().await?;
+    let mut out: HashMap<OrgId, Vec<taisho_store::Document>> = HashMap::new();
+    for d in list {
+        out.entry(d.org_id).or_default().push(d);
+    }
+    Ok(out)
+}
+
+/// One document. Foreign and missing ids are NotFound alike.
+pub async fn get(
+    store: &Store,
+    scope: &TenantScope,
+    id: DocumentId,
+) -> Result<taisho_store::Document> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let d = documents::get(&tx, id).await?;
+    tx.rollback().await?;
+    Ok(d)
+}
+
+/// Documents by id (for batch loaders); foreign and missing ids are absent.
+pub async fn get_many(
+    store: &Store,
+    scope: &TenantScope,
+    ids: &[DocumentId],
+) -> Result<HashMap<DocumentId, taisho_store::Document>> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let list = documents::get_many(&tx, ids).await?;
+    tx.rollback().await?;
+    Ok(list.into_iter().map(|d| (d.id, d)).collect())
+}
+
+/// The versions of a document, oldest first. A foreign or missing document is NotFound.
+pub async fn versions(
+    store: &Store,
+    scope: &TenantScope,
+    document: DocumentId,
+) -> Result<Vec<taisho_store::Version>> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let list = documents::list_versions(&tx, document).await?;
+    tx.rollback().await?;
+    Ok(list)
+}
+
+/// The versions of several documents (for batch loaders), oldest first; documents the scope cannot
+/// read are absent.
+pub async fn versions_of(
+    store: &Store,
+    scope: &TenantScope,
+    docs: &[DocumentId],
+) -> Result<HashMap<DocumentId, Vec<taisho_store::Version>>> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let list = documents::versions_of(&tx, docs).await?;
+    tx.rollback().await?;
+    let mut out: HashMap<DocumentId, Vec<taisho_store::Version>> = HashMap::new();
+    for v in list {
+        out.entry(v.document_id).or_default().push(v);
+    }
+    Ok(out)
+}
+
+/// One version's metadata (format, encoding, layers, size). Foreign and missing ids are NotFound
+/// alike; metadata needs no text access.
+pub async fn version(
+    store: &Store,
+    scope: &TenantScope,
+    id: VersionId,
+) -> Result<taisho_store::Version> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let v = documents::get_version(&tx, id).await?;
+    tx.rollback().await?;
+    Ok(v)
+}
+
+/// Versions by id (for batch loaders); foreign and missing ids are absent.
+pub async fn versions_by_id(
+    store: &Store,
+    scope: &TenantScope,
+    ids: &[VersionId],
+) -> Result<HashMap<VersionId, taisho_store::Version>> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let list = documents::get_versions(&tx, ids).await?;
+    tx.rollback().await?;
+    Ok(list.into_iter().map(|v| (v.id, v)).collect())
+}
+
+/// Marks a document unpublished (its text is then hidden from coordinators and grantees without
+/// text access) or published again. Admins and editors of its organisation only: viewers get
+/// Forbidden, foreign or missing documents NotFound.
+pub async fn set_unpublished(
+    store: &Store,
+    scope: &TenantScope,
+    id: DocumentId,
+    unpublished: bool,
+) -> Result<taisho_store::Document> {
+    let tx = store.begin(scope, Mode::Write).await?;
+    let d = documents::set_unpublished(&tx, id, unpublished).await?;
+    tx.commit().await?;
+    Ok(d)
 }

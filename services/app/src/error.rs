@@ -12,6 +12,10 @@ pub enum AppError {
     /// Malformed, unknown, expired or revoked API key: one error for all.
     #[error("API キーが無効です。")]
     InvalidKey,
+    /// Malformed, unknown, expired or revoked session token, or one whose user was disabled or
+    /// removed from the organisation: one error for all.
+    #[error("ログインの有効期限が切れたか、ログイン情報が無効です。もう一度ログインしてください。")]
+    InvalidSession,
     /// The password was right and the user belongs to several organisations: the caller must say
     /// which one it acts for.
     #[error("organisation required: the user belongs to several")]
@@ -39,13 +43,16 @@ pub enum AppError {
 impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::InvalidCredentials | AppError::InvalidKey => ErrorCode::NotFound,
+            AppError::InvalidCredentials | AppError::InvalidKey | AppError::InvalidSession => {
+                ErrorCode::Unauthenticated
+            }
             AppError::ChooseOrganisation(_) | AppError::Invalid(_) => ErrorCode::InvalidArgument,
             AppError::Store(e) => e.code(),
             AppError::Document(e) => e.code(),
             AppError::Queue(taisho_worker::QueueError::Forbidden) => ErrorCode::NotFound,
             AppError::Queue(taisho_worker::QueueError::Store(e)) => e.code(),
-            AppError::Queue(_) | AppError::Unavailable(_) => ErrorCode::Internal,
+            AppError::Unavailable(_) => ErrorCode::Unavailable,
+            AppError::Queue(_) => ErrorCode::Internal,
             AppError::Config(_) | AppError::Hashing(_) => ErrorCode::Internal,
         }
     }
@@ -56,6 +63,13 @@ impl AppError {
             self,
             AppError::Store(StoreError::Forbidden | StoreError::NotFound)
         )
+    }
+}
+
+impl From<taisho_domain::InvalidText> for AppError {
+    /// A refused user value: `INVALID_ARGUMENT` with its Japanese sentence.
+    fn from(e: taisho_domain::InvalidText) -> Self {
+        AppError::Invalid(e.to_string())
     }
 }
 

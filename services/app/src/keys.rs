@@ -7,13 +7,15 @@
 //!   without the server secret either).
 //! - The full key is returned once, by [`ApiKeys::create`]; nothing can show it again.
 //! - Malformed, unknown, wrong, expired and revoked keys all fail with [`AppError::InvalidKey`].
+//! - A key's name is a [`KeyName`] (1 to 100 characters, no control characters), checked before
+//!   anything is stored.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use taisho_domain::{ApiKeyId, OrgId};
+use taisho_domain::{ApiKeyId, KeyName, OrgId};
 use taisho_store::keys::{self, ApiKey};
 use taisho_store::{Access, Actor, Mode, Principal, Store, TenantScope, users};
 
@@ -97,7 +99,7 @@ impl KeyConfig {
 
 /// `n` uniformly random base62 characters from the OS RNG (rejection sampling: bytes ≥ 248 are
 /// dropped so every character is equally likely).
-fn random_base62(n: usize) -> Result<String> {
+pub(crate) fn random_base62(n: usize) -> Result<String> {
     let mut out = String::with_capacity(n);
     let mut buf = [0u8; 64];
     while out.len() < n {
@@ -162,6 +164,7 @@ impl ApiKeys {
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<IssuedKey> {
         let result = async {
+            let name = KeyName::parse(name)?;
             if expires_at.is_some_and(|e| e <= Utc::now()) {
                 return Err(AppError::Invalid("有効期限が過去の日時です。".into()));
             }
@@ -177,7 +180,7 @@ impl ApiKeys {
                         tx,
                         org,
                         keys::NewKey {
-                            name,
+                            name: name.as_str(),
                             prefix: &prefix,
                             key_hash: &key_hash,
                             access,
@@ -222,6 +225,15 @@ impl ApiKeys {
         audit::on_denial(&self.store, scope, Action::KeyRevoke, None, object, result).await
     }
 
+    /// The key `id` (metadata only), for the admins of its organisation; `NotFound` otherwise.
+    pub async fn get(&self, scope: &TenantScope, id: ApiKeyId) -> Result<ApiKey> {
+        self.store
+            .tx(scope, Mode::Read, async |tx| -> Result<ApiKey> {
+                Ok(keys::get(tx, id).await?)
+            })
+            .await
+    }
+
     /// Keys of `org` (metadata only), for its admins.
     pub async fn list(&self, scope: &TenantScope, org: OrgId) -> Result<Vec<ApiKey>> {
         self.store
@@ -236,6 +248,12 @@ impl ApiKeys {
     /// are audited with the key's id; malformed and unknown keys name nothing and are not, so
     /// anonymous noise cannot flood the log.
     pub async fn authenticate(&self, header_value: &str) -> Result<Principal> {
+        let key = self.authenticate_key(header_value).await?;
+        Ok(Principal::ApiKey { key: key.id })
+    }
+
+    /// [`ApiKeys::authenticate`], returning the key's metadata (its organisation and access).
+    pub async fn authenticate_key(&self, header_value: &str) -> Result<ApiKey> {
         let value = header_value.trim();
         let key = match value.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
@@ -269,7 +287,54 @@ impl ApiKeys {
         if k.last_used_at.is_none_or(|t| t < now - granularity) {
             keys::touch(&self.store, k.id, now, granularity).await?;
         }
-        Ok(Principal::ApiKey { key: k.id })
+        Ok(creds.key)
+    }
+}
+
+impl ApiKeys {
+    /// An operator with direct access to the store (the `taisho keys create` command) creates a key
+    /// of `org` outside any tenant scope; audited as the system. The returned secret is the only
+    /// copy.
+    pub async fn create_by_operator(
+        &self,
+        org: OrgId,
+        name: &str,
+        access: Access,
+    ) -> Result<IssuedKey> {
+        let name = KeyName::parse(name)?;
+        let public_id = random_base62(PUBLIC_ID_LEN)?;
+        let secret = random_base62(SECRET_LEN)?;
+        let prefix = format!("{KEY_PREFIX}{public_id}");
+        let full = format!("{prefix}_{secret}");
+        let key_hash = self.keyed_hash(&full);
+        let tx = self.store.begin_system(Mode::Write).await?;
+        let id = taisho_store::provision::create_api_key(
+            &tx,
+            org,
+            name.as_str(),
+            &prefix,
+            &key_hash,
+            access,
+            None,
+        )
+        .await?;
+        audit::key_event(&tx, Action::KeyCreate, org, id).await?;
+        tx.commit().await?;
+        Ok(IssuedKey {
+            key: ApiKey {
+                id,
+                org_id: org,
+                name: name.into_string(),
+                prefix,
+                access,
+                expires_at: None,
+                revoked_at: None,
+                created_by: None,
+                created_at: Utc::now(),
+                last_used_at: None,
+            },
+            secret: Secret(full),
+        })
     }
 }
 

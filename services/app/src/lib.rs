@@ -1,14 +1,24 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
+pub mod analyses;
 pub mod analysis;
 pub mod audit;
+pub mod auth;
+pub mod catalog;
 pub mod demo;
+pub mod diff;
 pub mod documents;
 pub mod error;
+pub mod grants;
 pub mod import;
 pub mod keys;
 pub mod matrix;
+pub mod orgs;
+pub mod progress;
 pub mod runtime;
+pub mod services;
+pub mod sessions;
 
 pub use error::{AppError, Result};
+pub use services::{Services, ServicesConfig};

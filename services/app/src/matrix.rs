@@ -1,14 +1,277 @@
-//! The coordinator matrix: member bodies × model items, read from stored findings (one query, no
-//! recomputation).
+//! The coordinator matrix: bodies × model items with statuses, coverage per body and per item.
+//!
+//! Fast by construction: each successful analysis stores its item statuses as one compact row
+//! (`analysis_summaries`, written with the analysis), so a request reads the readable
+//! organisations (one query) and one summary row per document (one query), and maps letters to
+//! catalog items by position. A summary whose item order does not match the catalog (another
+//! catalog version) falls back to that analysis' finding rows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
-use taisho_domain::{DocumentId, OrgId, VersionId};
-use taisho_guideline::EditionId;
-use taisho_store::{Mode, OrgKind, Store, StoreError, TenantScope, analyses, orgs};
+use taisho_domain::{AnalysisId, DocumentId, OrgId, VersionId};
+use taisho_engine::analysis::FindingStatus;
+use taisho_guideline::{Catalog, EditionId, Kind};
+use taisho_store::{
+    Mode, OrgKind, Organisation, Store, StoreError, TenantScope, Tx, Version, analyses, orgs,
+};
 
+use crate::catalog::{self, ItemFilter};
 use crate::error::Result;
+
+/// The letter of a status in [`MatrixRow::statuses`]; `-` is "no analysis".
+pub fn letter(status: Option<FindingStatus>) -> char {
+    match status {
+        Some(FindingStatus::Covered) => 'C',
+        Some(FindingStatus::Weakened) => 'W',
+        Some(FindingStatus::Omitted) => 'O',
+        Some(FindingStatus::OutOfScope) => 'S',
+        None => '-',
+    }
+}
+
+fn from_letter(c: u8) -> Option<FindingStatus> {
+    match c {
+        b'C' => Some(FindingStatus::Covered),
+        b'W' => Some(FindingStatus::Weakened),
+        b'O' => Some(FindingStatus::Omitted),
+        b'S' => Some(FindingStatus::OutOfScope),
+        _ => None,
+    }
+}
+
+/// Which bodies a matrix shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatrixQuery {
+    /// The member bodies of this prefecture (it must be a readable prefecture).
+    pub prefecture: Option<OrgId>,
+    /// These organisations (each must be readable; with `prefecture`, each must be its member).
+    pub organisations: Option<Vec<OrgId>>,
+    /// Items by section and kind.
+    pub filter: ItemFilter,
+    /// Only items that at least one body has with this status.
+    pub status: Option<FindingStatus>,
+}
+
+/// A column of the matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixItem {
+    pub id: String,
+    pub section: String,
+    pub title: String,
+    pub kind: Kind,
+    /// Covered / in scope (covered, weakened, omitted) over the bodies with an analysis.
+    pub coverage: Option<f64>,
+}
+
+/// A row: one document of a body with its latest analysed version, or a body with none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixBody {
+    pub org: OrgId,
+    pub org_name: String,
+    /// The organisation as the scope reads it.
+    pub organisation: Organisation,
+    pub document: Option<DocumentId>,
+    pub version: Option<VersionId>,
+    /// The analysed version's metadata.
+    pub version_meta: Option<Version>,
+    pub analysis: Option<AnalysisId>,
+    /// One letter per matrix item, in item order: C, W, O, S, or `-` (no analysis).
+    pub statuses: String,
+    /// Covered / in scope over the matrix items.
+    pub coverage: Option<f64>,
+}
+
+impl MatrixBody {
+    /// The status of each matrix item (`None`: no analysis).
+    pub fn cells(&self) -> impl Iterator<Item = Option<FindingStatus>> + '_ {
+        self.statuses.bytes().map(from_letter)
+    }
+}
+
+/// A matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    pub edition: EditionId,
+    pub items: Vec<MatrixItem>,
+    pub rows: Vec<MatrixBody>,
+}
+
+fn coverage(statuses: impl Iterator<Item = Option<FindingStatus>>) -> Option<f64> {
+    let (mut covered, mut in_scope) = (0u32, 0u32);
+    for s in statuses.flatten() {
+        match s {
+            FindingStatus::Covered => {
+                covered += 1;
+                in_scope += 1;
+            }
+            FindingStatus::Weakened | FindingStatus::Omitted => in_scope += 1,
+            FindingStatus::OutOfScope => {}
+        }
+    }
+    (in_scope > 0).then(|| f64::from(covered) / f64::from(in_scope))
+}
+
+/// The fingerprint of the catalog's item order, computed once per edition.
+fn catalog_fingerprint(edition: EditionId, catalog: &Catalog) -> String {
+    type Cache = Mutex<HashMap<EditionId, String>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(f) = cache.lock().ok().and_then(|m| m.get(&edition).cloned()) {
+        return f;
+    }
+    let f = analyses::fingerprint(catalog.items.iter().map(|i| i.id.as_str()));
+    if let Ok(mut m) = cache.lock() {
+        m.insert(edition, f.clone());
+    }
+    f
+}
+
+/// The organisations a query selects, by name.
+fn select_orgs(readable: &[Organisation], query: &MatrixQuery) -> Result<Vec<Organisation>> {
+    let by_id: HashMap<OrgId, &Organisation> = readable.iter().map(|o| (o.id, o)).collect();
+    if let Some(p) = query.prefecture {
+        match by_id.get(&p) {
+            Some(o) if o.kind == OrgKind::Prefecture => {}
+            _ => return Err(StoreError::NotFound.into()),
+        }
+    }
+    let selected: Vec<Organisation> = match &query.organisations {
+        Some(ids) => {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let o = by_id.get(id).ok_or(StoreError::NotFound)?;
+                if query.prefecture.is_some_and(|p| o.prefecture_id != Some(p)) {
+                    return Err(StoreError::NotFound.into());
+                }
+                if !out.iter().any(|x: &Organisation| x.id == o.id) {
+                    out.push((*o).clone());
+                }
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            out
+        }
+        None => readable
+            .iter()
+            .filter(|o| match query.prefecture {
+                Some(p) => o.prefecture_id == Some(p),
+                None => matches!(o.kind, OrgKind::Municipality | OrgKind::Union),
+            })
+            .cloned()
+            .collect(),
+    };
+    Ok(selected)
+}
+
+/// Item id → status of one analysis, from its finding rows (the slow path).
+async fn statuses_from_findings(
+    tx: &Tx,
+    analysis: AnalysisId,
+) -> Result<HashMap<String, FindingStatus>> {
+    Ok(analyses::findings(tx, analysis)
+        .await?
+        .into_iter()
+        .filter_map(|f| Some((f.item_id, FindingStatus::parse(&f.status)?)))
+        .collect())
+}
+
+/// A body's row with every catalog item's status, by catalog position.
+type FullRow<'a> = (
+    &'a Organisation,
+    Option<analyses::SummaryRow>,
+    Vec<Option<FindingStatus>>,
+);
+
+/// The matrix of `query` with model `edition`.
+pub async fn matrix(
+    store: &Store,
+    scope: &TenantScope,
+    query: &MatrixQuery,
+    edition: EditionId,
+) -> Result<Matrix> {
+    let catalog = catalog::catalog(edition)?;
+    let fingerprint = catalog_fingerprint(edition, &catalog);
+    let tx = store.begin(scope, Mode::Read).await?;
+    let readable = orgs::list_readable(&tx).await?;
+    let selected = select_orgs(&readable, query)?;
+    let ids: Vec<OrgId> = selected.iter().map(|o| o.id).collect();
+    let summaries = analyses::summaries(&tx, &ids, &edition.to_string()).await?;
+    // Full rows: every catalog item's status, by catalog position.
+    let mut full: Vec<FullRow<'_>> = Vec::with_capacity(selected.len());
+    let mut by_org: HashMap<OrgId, Vec<analyses::SummaryRow>> = HashMap::new();
+    for s in summaries {
+        by_org.entry(s.org_id).or_default().push(s);
+    }
+    for o in &selected {
+        match by_org.remove(&o.id) {
+            Some(list) => {
+                for s in list {
+                    let statuses =
+                        if s.items == fingerprint && s.statuses.len() == catalog.items.len() {
+                            s.statuses.bytes().map(from_letter).collect()
+                        } else {
+                            let map = statuses_from_findings(&tx, s.analysis_id).await?;
+                            catalog
+                                .items
+                                .iter()
+                                .map(|i| map.get(&i.id).copied())
+                                .collect()
+                        };
+                    full.push((o, Some(s), statuses));
+                }
+            }
+            None => full.push((o, None, vec![None; catalog.items.len()])),
+        }
+    }
+    tx.rollback().await?;
+
+    let mut columns: Vec<usize> = catalog
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| query.filter.matches(i))
+        .map(|(n, _)| n)
+        .collect();
+    if let Some(want) = query.status {
+        columns.retain(|&c| full.iter().any(|(_, _, s)| s[c] == Some(want)));
+    }
+    let rows: Vec<MatrixBody> = full
+        .iter()
+        .map(|(org, s, statuses)| {
+            let picked = || columns.iter().map(|&c| statuses[c]);
+            MatrixBody {
+                org: org.id,
+                org_name: org.name.clone(),
+                organisation: (*org).clone(),
+                document: s.as_ref().map(|s| s.document_id),
+                version: s.as_ref().map(|s| s.version_id),
+                version_meta: s.as_ref().map(|s| s.version.clone()),
+                analysis: s.as_ref().map(|s| s.analysis_id),
+                statuses: picked().map(letter).collect(),
+                coverage: coverage(picked()),
+            }
+        })
+        .collect();
+    let items = columns
+        .iter()
+        .map(|&c| {
+            let item = &catalog.items[c];
+            MatrixItem {
+                id: item.id.clone(),
+                section: catalog::section_of(item),
+                title: item.title.clone(),
+                kind: item.kind,
+                coverage: coverage(full.iter().map(|(_, _, s)| s[c])),
+            }
+        })
+        .collect();
+    Ok(Matrix {
+        edition,
+        items,
+        rows,
+    })
+}
 
 /// One document's row: the statuses of its latest analysed version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,37 +285,50 @@ pub struct MatrixRow {
     pub statuses: BTreeMap<String, String>,
 }
 
-/// Rows for every document of `orgs` readable by `scope`, ordered by organisation and document.
+/// Rows for every document of `orgs` readable by `scope` that has an analysis with `edition`,
+/// ordered by organisation and document.
 pub async fn for_orgs(
     store: &Store,
     scope: &TenantScope,
     orgs: &[OrgId],
     edition: EditionId,
 ) -> Result<Vec<MatrixRow>> {
+    let catalog = catalog::catalog(edition)?;
+    let fingerprint = catalog_fingerprint(edition, &catalog);
     let tx = store.begin(scope, Mode::Read).await?;
     let names: BTreeMap<OrgId, String> = orgs::list_readable(&tx)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let cells = analyses::matrix(&tx, orgs, &edition.to_string()).await?;
-    tx.rollback().await?;
-    let mut rows: Vec<MatrixRow> = Vec::new();
-    for c in cells {
-        match rows.last_mut() {
-            Some(r) if r.document_id == c.document_id => {
-                r.statuses.insert(c.item_id, c.status);
-            }
-            _ => rows.push(MatrixRow {
-                org_id: c.org_id,
-                org_name: names.get(&c.org_id).cloned().unwrap_or_default(),
-                document_id: c.document_id,
-                version_id: c.version_id,
-                seq: c.seq,
-                statuses: BTreeMap::from([(c.item_id, c.status)]),
-            }),
-        }
+    let summaries = analyses::summaries(&tx, orgs, &edition.to_string()).await?;
+    let mut rows = Vec::with_capacity(summaries.len());
+    for s in summaries {
+        let statuses: BTreeMap<String, String> =
+            if s.items == fingerprint && s.statuses.len() == catalog.items.len() {
+                catalog
+                    .items
+                    .iter()
+                    .zip(s.statuses.bytes())
+                    .filter_map(|(i, c)| Some((i.id.clone(), from_letter(c)?.as_str().to_owned())))
+                    .collect()
+            } else {
+                statuses_from_findings(&tx, s.analysis_id)
+                    .await?
+                    .into_iter()
+                    .map(|(k, v)| (k, v.as_str().to_owned()))
+                    .collect()
+            };
+        rows.push(MatrixRow {
+            org_id: s.org_id,
+            org_name: names.get(&s.org_id).cloned().unwrap_or_default(),
+            document_id: s.document_id,
+            version_id: s.version_id,
+            seq: s.seq,
+            statuses,
+        });
     }
+    tx.rollback().await?;
     Ok(rows)
 }
 
@@ -65,10 +341,6 @@ pub async fn prefecture(
     edition: EditionId,
 ) -> Result<Vec<MatrixRow>> {
     let tx = store.begin(scope, Mode::Read).await?;
-    let pref = orgs::get(&tx, prefecture).await?;
-    if pref.kind != OrgKind::Prefecture {
-        return Err(StoreError::NotFound.into());
-    }
     let members: Vec<OrgId> = orgs::prefecture_members(&tx, prefecture)
         .await?
         .into_iter()
@@ -77,3 +349,6 @@ pub async fn prefecture(
     tx.rollback().await?;
     for_orgs(store, scope, &members, edition).await
 }
+
+/// Shared so the GraphQL layer can hold a matrix without copying it per field.
+pub type SharedMatrix = Arc<Matrix>;

@@ -84,15 +84,28 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Loads the engine (dictionary, models to warm) on a blocking thread.
-pub async fn load_engine(warm: &[EditionId]) -> Result<Arc<Engine>> {
+/// Builds the engine with `factory` (the binary's: it loads the tokenizer's dictionary) and
+/// prepares the models of `warm`, on a blocking thread.
+pub async fn load_engine<F>(factory: F, warm: &[EditionId]) -> Result<Arc<Engine>>
+where
+    F: FnOnce() -> Result<Arc<Engine>> + Send + 'static,
+{
+    let engine = tokio::task::spawn_blocking(factory)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("loading the engine: {e}")))??;
+    warm_engine(&engine, warm).await?;
+    Ok(engine)
+}
+
+/// Prepares the models of `warm` (each once per engine) on a blocking thread.
+pub async fn warm_engine(engine: &Arc<Engine>, warm: &[EditionId]) -> Result<()> {
+    let engine = Arc::clone(engine);
     let warm = warm.to_vec();
     tokio::task::spawn_blocking(move || {
-        let engine = Engine::shared()?;
         for edition in warm {
             engine.model(edition)?;
         }
-        Ok(engine)
+        Ok(())
     })
     .await
     .map_err(|e| AppError::Unavailable(format!("loading the engine: {e}")))?
@@ -105,9 +118,10 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts the pool on the current (multi-threaded) tokio runtime.
-    pub async fn start(store: Store, config: WorkerConfig) -> Result<Workers> {
-        let engine = load_engine(&config.warm).await?;
+    /// Starts the pool on the current (multi-threaded) tokio runtime, with `engine` (its models of
+    /// `config.warm` prepared first).
+    pub async fn start(store: Store, engine: Arc<Engine>, config: WorkerConfig) -> Result<Workers> {
+        warm_engine(&engine, &config.warm).await?;
         let handler = AnalysisHandler::new(store.clone(), engine, config.limits)?;
         let pool = WorkerPool::start(
             Queue::new(store.clone()),

@@ -6,6 +6,10 @@ pub mod ids;
 pub use ids::{
     AnalysisId, ApiKeyId, DocumentId, GrantId, InvalidId, JobId, OrgId, UserId, VersionId,
 };
+pub mod text;
+pub use text::{
+    DisplayName, DocumentTitle, EmailAddress, FileName, InvalidText, KeyName, TextField,
+};
 
 /// Stable codes for every error a user or API client can see.
 ///
@@ -21,6 +25,20 @@ pub enum ErrorCode {
     InvalidArgument,
     NotFound,
     DictionaryMissing,
+    /// No credentials, or credentials that are malformed, unknown, expired or revoked.
+    Unauthenticated,
+    /// The caller may see the object but its role does not allow the action.
+    Forbidden,
+    /// Too many requests from this key, organisation or address; retry later.
+    RateLimited,
+    /// A malformed request: not JSON, not GraphQL, a batch, a mutation over GET, …
+    BadRequest,
+    /// A query over the depth, complexity, alias or page-size limits.
+    QueryTooComplex,
+    /// The request conflicts with the current state (a duplicate, a revoked object, …).
+    Conflict,
+    /// A dependency (database, workers) is not available right now.
+    Unavailable,
     Internal,
 }
 
@@ -35,6 +53,13 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::DictionaryMissing => "DICTIONARY_MISSING",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -52,6 +77,15 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "指定された値が正しくありません。",
             ErrorCode::NotFound => "指定されたものが見つかりません。",
             ErrorCode::DictionaryMissing => "形態素解析の辞書が見つかりません。",
+            ErrorCode::Unauthenticated => "ログインしていないか、認証情報が無効です。",
+            ErrorCode::Forbidden => "この操作を行う権限がありません。",
+            ErrorCode::RateLimited => {
+                "短時間に多くの要求がありました。しばらくしてから再度お試しください。"
+            }
+            ErrorCode::BadRequest => "要求の形式が正しくありません。",
+            ErrorCode::QueryTooComplex => "問合せが複雑すぎるか、大きすぎます。",
+            ErrorCode::Conflict => "現在の状態では、この操作は行えません。",
+            ErrorCode::Unavailable => "サービスが一時的に利用できません。",
             ErrorCode::Internal => "内部エラーが発生しました。",
         }
     }

@@ -503,7 +503,28 @@ enum Fate {
 
 /// Compares two tokenised documents. Never fails: past `limits.deadline` it degrades to
 /// whole-sentence replacements and says so in [`DocDiff::degraded`].
+///
+/// Traced as the span `engine.diff` (sentence and row counts, whether it degraded).
 pub fn compare(old: (&Document, &Tokens), new: (&Document, &Tokens), limits: &Limits) -> DocDiff {
+    let span = tracing::info_span!(
+        "engine.diff",
+        old_sentences = old.0.sentences.len(),
+        new_sentences = new.0.sentences.len(),
+        rows = tracing::field::Empty,
+        degraded = tracing::field::Empty
+    );
+    let _entered = span.enter();
+    let diff = compare_untraced(old, new, limits);
+    span.record("rows", diff.rows.len());
+    span.record("degraded", diff.degraded.is_some());
+    diff
+}
+
+fn compare_untraced(
+    old: (&Document, &Tokens),
+    new: (&Document, &Tokens),
+    limits: &Limits,
+) -> DocDiff {
     let deadline = limits.start();
     let mut interner: HashMap<&str, u32> = HashMap::new();
     let a = Doc::new(old.0, old.1, &mut interner);

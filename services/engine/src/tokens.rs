@@ -97,7 +97,26 @@ impl Tokens {
 ///
 /// Fails with [`EngineError::TooManyTokens`] past `limits.max_tokens` and with
 /// [`EngineError::DeadlineExceeded`] past `limits.deadline` (checked between sentences).
+///
+/// Traced as the span `engine.tokenise` (sentence and token counts).
 pub fn tokenize(
+    doc: &Document,
+    tokenizer: &dyn Tokenizer,
+    limits: &Limits,
+) -> Result<Tokens, EngineError> {
+    let span = tracing::info_span!(
+        "engine.tokenise",
+        sentences = doc.sentences.len(),
+        tokens = tracing::field::Empty
+    );
+    let _entered = span.enter();
+    let toks = tokenize_untraced(doc, tokenizer, limits)?;
+    span.record("tokens", toks.tokens.len());
+    Ok(toks)
+}
+
+/// [`tokenize`] without a span (the model's own texts, tokenised by the hundred).
+pub(crate) fn tokenize_untraced(
     doc: &Document,
     tokenizer: &dyn Tokenizer,
     limits: &Limits,

@@ -75,13 +75,29 @@ enum Command {
         format: crate::compare::CompareFormat,
     },
     /// Run the service: the store (embedded SQLite in the data directory by default, created and
-    /// migrated on first start, with demo data), the analysis workers; until Ctrl-C or SIGTERM.
+    /// migrated on first start, with demo data), the analysis workers and the HTTP API (GraphQL);
+    /// until Ctrl-C or SIGTERM.
     Serve {
         #[command(flatten)]
         store: crate::config::StoreFlags,
         /// Analysis worker threads (default: cores). Env: TAISHO_WORKER_THREADS.
         #[arg(long)]
         threads: Option<usize>,
+        /// Address to listen on, HOST:PORT (default 127.0.0.1:8080; port 0 picks a free one).
+        /// Env: TAISHO_LISTEN.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Seed the demo data (the default in the embedded mode). Env: TAISHO_DEMO.
+        #[arg(long, conflicts_with = "no_demo")]
+        demo: bool,
+        /// Do not seed the demo data.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// API keys: `taisho keys create --org ORG` prints a new key (shown once).
+    Keys {
+        #[command(subcommand)]
+        keys: KeysCommand,
     },
     /// Standalone analysis workers against a shared PostgreSQL (start any number, on any machine).
     Work {
@@ -114,6 +130,24 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an API key for an organisation and print it alone on one line of stdout.
+    Create {
+        /// The organisation: its id or its exact name.
+        #[arg(long)]
+        org: String,
+        /// A name for the key (default: "cli").
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// What the key may do.
+        #[arg(long, value_enum, default_value_t = crate::keys::KeyRole::Viewer)]
+        role: crate::keys::KeyRole,
+        #[command(flatten)]
+        store: crate::config::StoreFlags,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Generate N synthetic bodies and time read, tokenise and analyse over all of them.
     National {
@@ -137,10 +171,52 @@ enum ParseFormat {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let limits = Limits::default();
+    // The service commands log (and export spans when OTEL_* asks for it); offline commands stay
+    // quiet.
+    let _telemetry = match &cli.command {
+        Command::Serve { .. }
+        | Command::Work { .. }
+        | Command::Migrate { .. }
+        | Command::Import { .. }
+        | Command::Keys { .. } => Some(crate::telemetry::init(
+            &crate::telemetry::TelemetryConfig::from_env(),
+        )?),
+        _ => None,
+    };
     match cli.command {
-        Command::Serve { store, threads } => {
-            crate::serve::serve(&crate::config::Config::from_env(&store, threads)?)?
+        Command::Serve {
+            store,
+            threads,
+            listen,
+            demo,
+            no_demo,
+        } => {
+            let flags = crate::config::Flags {
+                store,
+                threads,
+                listen,
+                demo: match (demo, no_demo) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+            };
+            crate::serve::serve(&crate::config::Config::from_flags(&flags)?)?
         }
+        Command::Keys {
+            keys:
+                KeysCommand::Create {
+                    org,
+                    name,
+                    role,
+                    store,
+                },
+        } => crate::keys::create(
+            &crate::config::Config::from_env(&store, None)?,
+            &org,
+            &name,
+            role,
+        )?,
         Command::Work { store, threads } => {
             crate::work::work(&crate::config::Config::from_env(&store, threads)?)?
         }

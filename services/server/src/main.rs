@@ -1,18 +1,9 @@
-#![doc = include_str!("../README.md")]
-
-mod analyze;
-mod bench;
-mod cli;
-mod compare;
-mod config;
-mod offline;
-mod output;
-mod serve;
-mod work;
+//! The `taisho` binary: parses the command line and hands over to [`taisho_server::cli::run`].
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use taisho_server::{cli, output};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

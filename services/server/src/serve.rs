@@ -1,20 +1,16 @@
-//! `taisho serve`: the store, the analysis worker pool and (in the embedded mode) the demo data, until
-//! Ctrl-C or SIGTERM. No HTTP yet: the GraphQL server comes with the next issue.
+//! `taisho serve`: the store, the analysis worker pool, the demo data (embedded mode or `--demo`)
+//! and the HTTP server, until Ctrl-C or SIGTERM; and `taisho import`.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use taisho_app::accounts::{PasswordConfig, PasswordHasher};
-use taisho_app::runtime::{self, StoreLocation, WorkerConfig, Workers, job_counts};
-use taisho_app::{demo, import};
+use taisho_app::import;
+use taisho_app::runtime::{self, StoreLocation, WorkerConfig, job_counts};
 use taisho_store::{Store, StoreOptions};
 use taisho_worker::PoolConfig;
 
 use crate::config::Config;
 
-/// How long running analyses may finish after a shutdown signal before they are released to the
-/// queue (another worker, or the next start, picks them up).
-const GRACE: Duration = Duration::from_secs(20);
 /// Standalone workers get longer: a rolling deploy should rarely waste an analysis.
 pub const GRACE_WORK: Duration = Duration::from_secs(60);
 
@@ -111,71 +107,43 @@ pub async fn report_progress(store: Store) {
 
 pub fn serve(config: &Config) -> anyhow::Result<()> {
     tokio_runtime()?.block_on(async {
-        let store = open_store(config).await?;
-        // Checked now so a bad secret fails at start; the HTTP layer (next issue) issues keys with it.
-        let keys = config
-            .key_secret
-            .as_ref()
-            .map(|s| taisho_app::keys::KeyConfig::new(s.expose().as_bytes()))
-            .transpose()?;
-        if keys.is_none() {
-            log("TAISHO_KEY_SECRET not set: API keys cannot be issued or checked");
+        let server = crate::service::start(config).await?;
+        if let Some(d) = server.demo()
+            && !d.sign_ins.is_empty()
+        {
+            // Shown once, on stdout: only the hashes are stored.
+            println!("Demo sign-ins (shown once; store them now):");
+            for s in &d.sign_ins {
+                println!("  {:<28} {}  password: {}", s.role, s.email, s.password);
+            }
         }
-        log(format_args!(
-            "loading the dictionary and the {} model",
-            config.edition
-        ));
-        let workers = Workers::start(store.clone(), worker_config(config)).await?;
-        log(format_args!(
-            "worker pool: {} threads",
-            worker_config(config).pool.threads
-        ));
-        if config.embedded() {
-            seed_demo(&store, config).await?;
-        }
-        let progress = tokio::spawn(report_progress(store.clone()));
+        let progress = tokio::spawn(report_progress(server.store().clone()));
         log("running; Ctrl-C or SIGTERM stops");
         shutdown_signal().await;
         progress.abort();
         log(format_args!(
-            "stopping: running analyses get {} s to finish",
-            GRACE.as_secs()
+            "stopping: no new requests; running analyses get {} s to finish",
+            config.shutdown_grace.as_secs()
         ));
-        let report = workers.shutdown(GRACE).await;
+        let report = server.shutdown().await?;
         log(format_args!(
             "stopped: {} finished, {} released to the queue",
             report.finished, report.released
         ));
-        store.close().await?;
         Ok(())
     })
 }
 
-async fn seed_demo(store: &Store, config: &Config) -> anyhow::Result<()> {
-    let hasher = PasswordHasher::new(&PasswordConfig::default())?;
-    let d = demo::ensure(store, &hasher, config.edition)
-        .await
-        .context("creating the demo data")?;
-    if d.created {
-        log(format_args!(
-            "demo data created: {} with {} member bodies, {} policies queued for analysis",
-            demo::PREFECTURE,
-            d.members.len(),
-            d.uploads.iter().filter(|(_, u)| u.job_created).count()
-        ));
-        // Shown once, on stdout: only the hashes are stored.
-        println!("Demo sign-ins (shown once; store them now):");
-        for s in &d.sign_ins {
-            println!("  {:<28} {}  password: {}", s.role, s.email, s.password);
+/// `SELECT 1` on the store (readiness).
+pub async fn database_reachable(store: &Store) -> bool {
+    use taisho_store::sea_orm::ConnectionTrait;
+    match store.connection().execute_unprepared("SELECT 1").await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            false
         }
-    } else {
-        log(format_args!(
-            "demo data present ({}, {} member bodies)",
-            demo::PREFECTURE,
-            d.members.len()
-        ));
     }
-    Ok(())
 }
 
 /// `taisho import --org ORG FILE…|DIR`: one line per file; an error if any failed.
@@ -210,4 +178,20 @@ pub fn import(config: &Config, org: &str, paths: &[std::path::PathBuf]) -> anyho
         }
         Ok(())
     })
+}
+
+/// The process-wide analysis engine over the IPADIC tokenizer: the binary is the one place that
+/// wires `taisho-japanese` in. Blocking (the dictionary loads on first call).
+pub fn engine() -> taisho_app::Result<std::sync::Arc<taisho_app::analysis::Engine>> {
+    use std::sync::{Arc, OnceLock};
+    use taisho_app::analysis::Engine;
+    static ENGINE: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            taisho_japanese::JapaneseTokenizer::shared()
+                .map(|tokenizer| Arc::new(Engine::new(tokenizer)))
+                .map_err(|e| format!("形態素解析辞書を用意できません: {e}"))
+        })
+        .clone()
+        .map_err(taisho_app::AppError::Unavailable)
 }

@@ -24,7 +24,8 @@ pub fn work(config: &Config) -> anyhow::Result<()> {
             "worker {}: {} threads, loading the {} model",
             wc.pool.worker_id, wc.pool.threads, config.edition
         ));
-        let workers = Workers::start(store.clone(), wc).await?;
+        let engine = taisho_app::runtime::load_engine(crate::serve::engine, &[]).await?;
+        let workers = Workers::start(store.clone(), engine, wc).await?;
         let progress = tokio::spawn(report_progress(store.clone()));
         log("working; Ctrl-C or SIGTERM stops");
         shutdown_signal().await;

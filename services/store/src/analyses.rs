@@ -91,6 +91,9 @@ pub async fn record(
         let existing = get(tx, version, edition).await?;
         return Ok((existing.id, false));
     }
+    if status == AnalysisStatus::Done {
+        insert_summary(tx, id, &v, edition, findings).await?;
+    }
     if !findings.is_empty() {
         let rows = findings.iter().map(|f| finding::ActiveModel {
             analysis_id: Set(id.as_uuid()),
@@ -222,5 +225,210 @@ pub async fn matrix(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<Matrix
                 status: r.try_get("", "status")?,
             })
         })
+        .collect()
+}
+
+/// The fingerprint of an item order: FNV-1a 64 of the item ids joined by `\n`, 16 hex digits.
+/// Stored with each summary so a reader can check that the letters line up with its catalog.
+/// (Migration 4 has the same function for its backfill.)
+pub fn fingerprint<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, id) in ids.into_iter().enumerate() {
+        let sep: &[u8] = if i > 0 { b"\n" } else { b"" };
+        for b in sep.iter().chain(id.as_bytes()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The one-letter form of a stored finding status: `C` covered, `W` weakened, `O` omitted, `S` out
+/// of scope, `?` anything else.
+pub fn status_letter(status: &str) -> char {
+    match status {
+        "covered" => 'C',
+        "weakened" => 'W',
+        "omitted" => 'O',
+        "out_of_scope" => 'S',
+        _ => '?',
+    }
+}
+
+fn placeholders(backend: Backend, from: usize, n: usize) -> Vec<String> {
+    (from..from + n)
+        .map(|i| match backend {
+            Backend::Postgres => format!("${i}"),
+            Backend::Sqlite => "?".to_owned(),
+        })
+        .collect()
+}
+
+/// Writes the compact summary of a successful analysis (findings in model order).
+async fn insert_summary(
+    tx: &Tx,
+    id: AnalysisId,
+    v: &version::Model,
+    edition: &str,
+    findings: &[Finding],
+) -> Result<()> {
+    let backend = tx.backend();
+    let sql = format!(
+        "INSERT INTO analysis_summaries (analysis_id, org_id, document_id, version_id, seq, \
+         edition, items, statuses) VALUES ({})",
+        placeholders(backend, 1, 8).join(", ")
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        id.as_uuid().into(),
+        v.org_id.into(),
+        v.document_id.into(),
+        v.id.into(),
+        v.seq.into(),
+        edition.into(),
+        fingerprint(findings.iter().map(|f| f.item_id.as_str())).into(),
+        findings
+            .iter()
+            .map(|f| status_letter(&f.status))
+            .collect::<String>()
+            .into(),
+    ];
+    tx.conn()
+        .execute_raw(Statement::from_sql_and_values(backend.db(), sql, values))
+        .await
+        .map_err(write_err)?;
+    Ok(())
+}
+
+/// One body's row of the coordinator matrix: the compact summary of the latest analysed version
+/// of one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryRow {
+    pub analysis_id: AnalysisId,
+    pub org_id: OrgId,
+    pub document_id: DocumentId,
+    pub version_id: VersionId,
+    pub seq: i32,
+    /// The analysed version's metadata (read in the same query).
+    pub version: crate::model::Version,
+    /// [`fingerprint`] of the item order of `statuses`.
+    pub items: String,
+    /// One [`status_letter`] per item.
+    pub statuses: String,
+}
+
+/// For each document of `orgs` (those the scope reads), the summary of its latest version that
+/// has a successful analysis with `edition`: one indexed query reading one row per document.
+/// Ordered by organisation, then document.
+pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<SummaryRow>> {
+    let orgs: Vec<OrgId> = orgs
+        .iter()
+        .copied()
+        .filter(|o| tx.app_allows(tx.scope().can_read(*o)))
+        .collect();
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = tx.backend();
+    let list = placeholders(backend, 2, orgs.len()).join(", ");
+    let (e1, e2) = match backend {
+        Backend::Postgres => ("$1".to_owned(), "$1".to_owned()),
+        Backend::Sqlite => ("?".to_owned(), "?".to_owned()),
+    };
+    let sql = format!(
+        "SELECT s.analysis_id, s.org_id, s.document_id, s.version_id, s.seq, s.items, s.statuses, \
+           v.content_hash, v.byte_len, v.encoding, v.format, v.layers, v.uploaded_by, v.created_at \
+         FROM analysis_summaries s JOIN document_versions v ON v.id = s.version_id \
+         WHERE s.edition = {e1} AND s.org_id IN ({list}) \
+           AND s.seq = (SELECT max(s2.seq) FROM analysis_summaries s2 \
+                        WHERE s2.document_id = s.document_id AND s2.edition = {e2}) \
+         ORDER BY s.org_id, s.document_id"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![edition.into()];
+    values.extend(orgs.iter().map(|o| sea_orm::Value::from(o.as_uuid())));
+    if backend == Backend::Sqlite {
+        values.push(edition.into());
+    }
+    let rows = tx
+        .conn()
+        .query_all_raw(Statement::from_sql_and_values(backend.db(), sql, values))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let org_id = OrgId::from_uuid(r.try_get("", "org_id")?);
+            let document_id = DocumentId::from_uuid(r.try_get("", "document_id")?);
+            let version_id = VersionId::from_uuid(r.try_get("", "version_id")?);
+            let seq: i32 = r.try_get("", "seq")?;
+            let layers: String = r.try_get("", "layers")?;
+            let uploaded_by: Option<uuid::Uuid> = r.try_get("", "uploaded_by")?;
+            let version = crate::model::Version {
+                id: version_id,
+                document_id,
+                org_id,
+                seq,
+                content_hash: r.try_get("", "content_hash")?,
+                byte_len: r.try_get("", "byte_len")?,
+                encoding: r.try_get("", "encoding")?,
+                format: r.try_get("", "format")?,
+                layers: crate::model::Layers::parse(&layers)?,
+                uploaded_by: uploaded_by.map(taisho_domain::UserId::from_uuid),
+                created_at: r.try_get("", "created_at")?,
+            };
+            Ok(SummaryRow {
+                analysis_id: AnalysisId::from_uuid(r.try_get("", "analysis_id")?),
+                org_id,
+                document_id,
+                version_id,
+                seq,
+                version,
+                items: r.try_get("", "items")?,
+                statuses: r.try_get("", "statuses")?,
+            })
+        })
+        .collect()
+}
+
+/// An analysis by id. A foreign or missing id is NotFound alike.
+pub async fn by_id(tx: &Tx, id: AnalysisId) -> Result<Analysis> {
+    let m = analysis::Entity::find_by_id(id.as_uuid())
+        .one(tx.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if !tx.app_allows(tx.scope().can_read(OrgId::from_uuid(m.org_id))) {
+        return Err(StoreError::NotFound);
+    }
+    to_analysis(m)
+}
+
+/// The analyses with `edition` of the readable versions among `versions` (one query; versions
+/// without one, foreign or missing are simply absent).
+pub async fn for_versions(tx: &Tx, versions: &[VersionId], edition: &str) -> Result<Vec<Analysis>> {
+    if versions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = versions.iter().map(|v| v.as_uuid()).collect();
+    analysis::Entity::find()
+        .filter(analysis::Column::VersionId.is_in(ids))
+        .filter(analysis::Column::Edition.eq(edition))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .filter(|m| tx.app_allows(tx.scope().can_read(OrgId::from_uuid(m.org_id))))
+        .map(to_analysis)
+        .collect()
+}
+
+/// Analyses by id (one query; foreign or missing ids are simply absent).
+pub async fn by_ids(tx: &Tx, ids: &[AnalysisId]) -> Result<Vec<Analysis>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|a| a.as_uuid()).collect();
+    analysis::Entity::find()
+        .filter(analysis::Column::Id.is_in(ids))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .filter(|m| tx.app_allows(tx.scope().can_read(OrgId::from_uuid(m.org_id))))
+        .map(to_analysis)
         .collect()
 }

@@ -246,3 +246,75 @@ pub async fn original(tx: &Tx, id: VersionId) -> Result<Vec<u8>> {
 pub async fn text(tx: &Tx, id: VersionId) -> Result<String> {
     Ok(find_content(tx, id).await?.text)
 }
+
+/// Documents by id (one query; foreign or missing ids are simply absent).
+pub async fn get_many(tx: &Tx, ids: &[DocumentId]) -> Result<Vec<Document>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|d| d.as_uuid()).collect();
+    Ok(document::Entity::find()
+        .filter(document::Column::Id.is_in(ids))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .filter(|m| tx.app_allows(tx.scope().can_read(OrgId::from_uuid(m.org_id))))
+        .map(to_document)
+        .collect())
+}
+
+/// Versions by id (one query; foreign or missing ids are simply absent).
+pub async fn get_versions(tx: &Tx, ids: &[VersionId]) -> Result<Vec<Version>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|v| v.as_uuid()).collect();
+    version::Entity::find()
+        .filter(version::Column::Id.is_in(ids))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .filter(|m| tx.app_allows(tx.scope().can_read(OrgId::from_uuid(m.org_id))))
+        .map(to_version)
+        .collect()
+}
+
+/// The versions of several documents (one query), ordered by document then `seq`; documents the
+/// scope cannot read contribute nothing.
+pub async fn versions_of(tx: &Tx, documents: &[DocumentId]) -> Result<Vec<Version>> {
+    if documents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = documents.iter().map(|d| d.as_uuid()).collect();
+    version::Entity::find()
+        .filter(version::Column::DocumentId.is_in(ids))
+        .order_by_asc(version::Column::DocumentId)
+        .order_by_asc(version::Column::Seq)
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .filter(|m| tx.app_allows(tx.scope().can_read(OrgId::from_uuid(m.org_id))))
+        .map(to_version)
+        .collect()
+}
+
+/// The documents of several organisations (one query), oldest first; organisations the scope
+/// cannot read contribute nothing.
+pub async fn list_many(tx: &Tx, orgs: &[OrgId]) -> Result<Vec<Document>> {
+    let orgs: Vec<uuid::Uuid> = orgs
+        .iter()
+        .filter(|o| tx.app_allows(tx.scope().can_read(**o)))
+        .map(|o| o.as_uuid())
+        .collect();
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(document::Entity::find()
+        .filter(document::Column::OrgId.is_in(orgs))
+        .order_by_asc(document::Column::Id)
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(to_document)
+        .collect())
+}

@@ -26,7 +26,9 @@ impl StoreError {
     pub fn code(&self) -> taisho_domain::ErrorCode {
         use taisho_domain::ErrorCode;
         match self {
-            StoreError::NotFound | StoreError::Forbidden => ErrorCode::NotFound,
+            StoreError::NotFound => ErrorCode::NotFound,
+            // Only raised for objects the scope can read, so naming the refusal reveals nothing.
+            StoreError::Forbidden => ErrorCode::Forbidden,
             StoreError::Invalid(_) => ErrorCode::InvalidArgument,
             _ => ErrorCode::Internal,
         }

@@ -12,6 +12,7 @@ pub mod model;
 pub mod orgs;
 pub mod provision;
 mod scope;
+pub mod sessions;
 mod store;
 pub mod tenancy;
 pub mod users;

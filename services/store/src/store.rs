@@ -125,7 +125,35 @@ impl Store {
     /// Opens a transaction for `scope`. On PostgreSQL its first statement sets the row-level
     /// security settings, transaction-locally, so they vanish at commit, rollback or a dropped
     /// connection and can never leak into the next transaction on the same connection.
+    ///
+    /// Traced as the span `store.tx` from here to commit, rollback or drop, with the scope's kind,
+    /// the acting organisation and the mode (never SQL).
     pub async fn begin(&self, scope: &TenantScope, mode: Mode) -> Result<Tx> {
+        // System transactions outside any span (the pool's claims, the queue sampling) are
+        // debug-level: they would otherwise make a root trace per poll.
+        macro_rules! tx_span {
+            ($level:expr) => {
+                tracing::span!(
+                    $level,
+                    "store.tx",
+                    scope = scope_kind(scope),
+                    org = tracing::field::Empty,
+                    mode = match mode {
+                        Mode::Read => "read",
+                        Mode::Write => "write",
+                    },
+                    outcome = tracing::field::Empty,
+                )
+            };
+        }
+        let span = if scope.system && tracing::Span::current().is_none() {
+            tx_span!(tracing::Level::DEBUG)
+        } else {
+            tx_span!(tracing::Level::INFO)
+        };
+        if let Some(org) = scope.acting_org {
+            span.record("org", tracing::field::display(org));
+        }
         let options = TransactionOptions {
             isolation_level: None,
             access_mode: None,
@@ -143,6 +171,7 @@ impl Store {
             scope: scope.clone(),
             backend: self.backend,
             app_filter: self.app_filter,
+            span,
         })
     }
 
@@ -199,6 +228,23 @@ impl Store {
     }
 }
 
+/// What kind of principal a scope belongs to, for the `store.tx` span.
+fn scope_kind(scope: &TenantScope) -> &'static str {
+    if scope.system {
+        return "system";
+    }
+    if scope.auth {
+        return "auth";
+    }
+    match scope.actor {
+        Actor::User(_) => "user",
+        Actor::ApiKey(_) => "api_key",
+        Actor::Worker => "worker",
+        Actor::System => "system",
+        Actor::Anonymous => "anonymous",
+    }
+}
+
 /// A transaction bound to one scope.
 #[derive(Debug)]
 pub struct Tx {
@@ -206,6 +252,8 @@ pub struct Tx {
     scope: TenantScope,
     backend: Backend,
     app_filter: bool,
+    /// `store.tx`, closed when the transaction ends.
+    span: tracing::Span,
 }
 
 impl Tx {
@@ -224,13 +272,24 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<()> {
-        self.txn.commit().await?;
+        let span = self.span.clone();
+        let result = self.txn.commit().await;
+        span.record("outcome", if result.is_ok() { "commit" } else { "error" });
+        result?;
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {
-        self.txn.rollback().await?;
+        let span = self.span.clone();
+        let result = self.txn.rollback().await;
+        span.record("outcome", if result.is_ok() { "rollback" } else { "error" });
+        result?;
         Ok(())
+    }
+
+    /// The `store.tx` span of this transaction (to parent work done inside it).
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// The application filter: `allowed` is the scope's verdict. With the filter switched off (tests

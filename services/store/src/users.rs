@@ -77,3 +77,60 @@ pub async fn record_authentication(
     crate::audit::record(&tx, action, target_org, object_id, outcome).await?;
     tx.commit().await
 }
+
+/// A user as the organisations it belongs to see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserProfile {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The users among `ids` the scope may see: the scope's own user, and members of organisations it
+/// reads (on PostgreSQL the `users_select_members` policy says the same). Others are left out.
+pub async fn profiles(tx: &crate::Tx, ids: &[UserId]) -> Result<Vec<UserProfile>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<Uuid> = ids.iter().map(|u| u.as_uuid()).collect();
+    let visible: Vec<Uuid> = if tx.filtered() {
+        let scope = tx.scope();
+        let read: Vec<Uuid> = scope.readable().map(|o| o.as_uuid()).collect();
+        let mut visible: Vec<Uuid> = membership::Entity::find()
+            .filter(membership::Column::UserId.is_in(wanted.clone()))
+            .filter(membership::Column::OrgId.is_in(read))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        if let Some(me) = scope.user()
+            && wanted.contains(&me.as_uuid())
+        {
+            visible.push(me.as_uuid());
+        }
+        visible.sort_unstable();
+        visible.dedup();
+        visible
+    } else {
+        wanted
+    };
+    if visible.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(visible))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|u| UserProfile {
+            id: UserId::from_uuid(u.id),
+            email: u.email,
+            display_name: u.display_name,
+            disabled: u.disabled_at.is_some(),
+            created_at: u.created_at,
+        })
+        .collect())
+}

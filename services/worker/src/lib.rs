@@ -3,6 +3,7 @@
 pub mod backoff;
 pub mod pool;
 pub mod queue;
+pub mod trace;
 
 pub use backoff::Backoff;
 pub use pool::{

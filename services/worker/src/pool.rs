@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::queue::{ClaimedJob, FailOutcome, Queue, QueueError, Retry};
 
@@ -103,11 +104,22 @@ struct ProgressInner {
     dirty: AtomicBool,
     changed: Notify,
     cancelled: AtomicBool,
+    /// The current stage and when it began (for `taisho_job_stage_seconds`).
+    stage: Mutex<Option<(String, Instant)>>,
 }
 
 impl Progress {
-    /// Records the current stage and percentage (0–100).
+    /// Records the current stage and percentage (0–100). A change of stage ends the previous one's
+    /// timing (histogram `taisho_job_stage_seconds{stage}`).
     pub fn report(&self, stage: &str, pct: u8) {
+        if let Ok(mut current) = self.inner.stage.lock()
+            && current.as_ref().is_none_or(|(s, _)| s != stage)
+        {
+            if let Some((previous, began)) = current.take() {
+                record_stage(previous, began);
+            }
+            *current = Some((stage.to_owned(), Instant::now()));
+        }
         if let Ok(mut latest) = self.inner.latest.lock() {
             *latest = Some((stage.to_owned(), pct.min(100)));
         }
@@ -124,6 +136,15 @@ impl Progress {
         self.inner.cancelled.store(true, Ordering::Release);
     }
 
+    /// Ends the last stage's timing (the handler returned).
+    fn finish_stage(&self) {
+        if let Ok(mut current) = self.inner.stage.lock()
+            && let Some((stage, began)) = current.take()
+        {
+            record_stage(stage, began);
+        }
+    }
+
     fn take(&self) -> Option<(String, u8)> {
         if !self.inner.dirty.swap(false, Ordering::AcqRel) {
             return None;
@@ -131,6 +152,14 @@ impl Progress {
         self.inner.latest.lock().ok().and_then(|l| l.clone())
     }
 }
+
+fn record_stage(stage: String, began: Instant) {
+    metrics::histogram!("taisho_job_stage_seconds", "stage" => stage)
+        .record(began.elapsed().as_secs_f64());
+}
+
+/// How often the pool samples the queue for `taisho_queue_depth{state}`.
+const QUEUE_DEPTH_EVERY: Duration = Duration::from_secs(5);
 
 /// Pool settings.
 #[derive(Debug, Clone)]
@@ -256,7 +285,10 @@ impl WorkerPool {
             config: PoolConfig { threads, ..config },
             stats: Arc::clone(&stats),
             tasks: Mutex::new(task_tx),
+            busy: AtomicU64::new(0),
         });
+        ctx.report_busy();
+        tokio::spawn(sample_queue_depth(ctx.queue.clone(), phase_rx.clone()));
         let claim_loop = tokio::spawn(claim_loop(ctx, phase_rx));
         WorkerPool {
             phase,
@@ -268,6 +300,18 @@ impl WorkerPool {
 
     pub fn stats(&self) -> &PoolStats {
         &self.stats
+    }
+
+    /// Whether the pool is working: its claim loop runs and every handler thread is up (for
+    /// readiness probes). False once shutdown began or if a thread died.
+    pub fn alive(&self) -> bool {
+        *self.phase.borrow() == Phase::Running
+            && self
+                .claim_loop
+                .as_ref()
+                .is_some_and(|claim_loop| !claim_loop.is_finished())
+            && !self.threads.is_empty()
+            && self.threads.iter().all(|thread| !thread.is_finished())
     }
 
     /// Stops claiming, waits up to `grace` for held jobs to finish, then releases the rest (back to
@@ -325,6 +369,47 @@ struct Ctx {
     config: PoolConfig,
     stats: Arc<PoolStats>,
     tasks: Mutex<mpsc::Sender<Task>>,
+    /// Handler threads inside a handler right now.
+    busy: AtomicU64,
+}
+
+impl Ctx {
+    /// `taisho_worker_busy` (threads inside a handler) and `taisho_worker_utilisation` (busy /
+    /// threads).
+    fn report_busy(&self) {
+        let busy = self.busy.load(Ordering::Relaxed) as f64;
+        metrics::gauge!("taisho_worker_busy").set(busy);
+        metrics::gauge!("taisho_worker_threads").set(self.config.threads as f64);
+        metrics::gauge!("taisho_worker_utilisation").set(busy / self.config.threads.max(1) as f64);
+    }
+}
+
+/// Samples the jobs per state every [`QUEUE_DEPTH_EVERY`] into `taisho_queue_depth{state}` until
+/// the pool stops.
+async fn sample_queue_depth(queue: Queue, mut phase: watch::Receiver<Phase>) {
+    loop {
+        if *phase.borrow() != Phase::Running {
+            return;
+        }
+        if let Ok(counts) = queue.counts_by_state().await {
+            for state in [
+                crate::JobState::Queued,
+                crate::JobState::Running,
+                crate::JobState::Done,
+                crate::JobState::Dead,
+            ] {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| *s == state)
+                    .map_or(0, |(_, n)| *n);
+                metrics::gauge!("taisho_queue_depth", "state" => state.as_str()).set(n as f64);
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(QUEUE_DEPTH_EVERY) => {}
+            changed = phase.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 async fn claim_loop(ctx: Arc<Ctx>, mut phase: watch::Receiver<Phase>) -> JoinSet<Outcome> {
@@ -365,7 +450,10 @@ async fn claim_loop(ctx: Arc<Ctx>, mut phase: watch::Receiver<Phase>) -> JoinSet
                 for job in jobs {
                     let Some(permit) = permits.pop() else { break };
                     ctx.stats.claimed.fetch_add(1, Ordering::Relaxed);
-                    running.spawn(supervise(Arc::clone(&ctx), job, permit, phase.clone()));
+                    let span = crate::trace::job_run_span(&job);
+                    running.spawn(
+                        supervise(Arc::clone(&ctx), job, permit, phase.clone()).instrument(span),
+                    );
                 }
                 continue;
             }
@@ -402,9 +490,18 @@ async fn supervise(
         let held = job.clone();
         let progress = progress.clone();
         let handler = Arc::clone(&handler);
+        // The handler's spans (the engine stages) are children of this job's `job.run`.
+        let span = tracing::Span::current();
+        let busy = Arc::clone(&ctx);
         let task: Task = Box::new(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| handler.run(&held, &progress)))
+            busy.busy.fetch_add(1, Ordering::Relaxed);
+            busy.report_busy();
+            let result = span
+                .in_scope(|| catch_unwind(AssertUnwindSafe(|| handler.run(&held, &progress))))
                 .unwrap_or_else(|_| Err(JobError::retry("handler panicked")));
+            progress.finish_stage();
+            busy.busy.fetch_sub(1, Ordering::Relaxed);
+            busy.report_busy();
             // The permit travels with the task: the slot frees only when the thread is free.
             drop(permit);
             let _ = done_tx.send(result);
@@ -468,7 +565,7 @@ async fn supervise(
         }
     };
 
-    match result {
+    let outcome = match result {
         Ok(output) => match complete(&ctx, &handler, &job, output).await {
             Ok(()) => {
                 ctx.stats.done.fetch_add(1, Ordering::Relaxed);
@@ -489,7 +586,16 @@ async fn supervise(
             }
         },
         Err(e) => fail(&ctx, &job, &e.message, e.retry).await,
-    }
+    };
+    tracing::Span::current().record(
+        "outcome",
+        match outcome {
+            Outcome::Finished => "finished",
+            Outcome::Released => "released",
+            Outcome::Lost => "lost",
+        },
+    );
+    outcome
 }
 
 /// Heartbeat failed: a stale lease means another worker owns the job now; other errors (database

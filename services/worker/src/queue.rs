@@ -114,7 +114,25 @@ impl Enqueued {
 /// Adds a job inside the caller's transaction, so a rolled-back upload leaves no job behind.
 ///
 /// `org` is the organisation the job works for; the scope must be allowed to write to it.
-pub async fn enqueue(tx: &Tx, org: OrgId, spec: JobSpec) -> Result<Enqueued, QueueError> {
+/// Traced as the span `job.enqueue`; a spec without a trace context gets this span's W3C
+/// `traceparent`, so the job's `job.run` continues the caller's trace.
+#[tracing::instrument(
+    name = "job.enqueue",
+    skip_all,
+    fields(org = %org, kind = %spec.kind, job = tracing::field::Empty, created = tracing::field::Empty)
+)]
+pub async fn enqueue(tx: &Tx, org: OrgId, mut spec: JobSpec) -> Result<Enqueued, QueueError> {
+    if spec.trace_context.is_none() {
+        spec.trace_context = crate::trace::current_traceparent();
+    }
+    let enqueued = enqueue_untraced(tx, org, spec).await?;
+    let span = tracing::Span::current();
+    span.record("job", tracing::field::display(enqueued.id()));
+    span.record("created", matches!(enqueued, Enqueued::Created(_)));
+    Ok(enqueued)
+}
+
+async fn enqueue_untraced(tx: &Tx, org: OrgId, spec: JobSpec) -> Result<Enqueued, QueueError> {
     if !tx.scope().can_write(org) {
         return Err(QueueError::Forbidden);
     }
@@ -196,6 +214,16 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// The stored name (`queued`, `running`, `done`, `dead`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
     fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "queued" => JobState::Queued,
@@ -568,11 +596,56 @@ impl Queue {
         rows.iter().map(job_from_row).collect()
     }
 
+    /// Jobs per state across every tenant (system view; sampled for the `taisho_queue_depth` gauge).
+    pub async fn counts_by_state(&self) -> Result<Vec<(JobState, u64)>, QueueError> {
+        let backend = self.backend();
+        let tx = self.store.begin_system(Mode::Read).await?;
+        let rows = tx
+            .conn()
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT state, count(*) AS n FROM jobs GROUP BY state",
+            ))
+            .await?;
+        tx.rollback().await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let state: String = row.try_get("", "state")?;
+            let n: i64 = row.try_get("", "n")?;
+            if let Some(state) = JobState::parse(&state) {
+                counts.push((state, u64::try_from(n).unwrap_or(0)));
+            }
+        }
+        Ok(counts)
+    }
+
     /// A write transaction in the system scope (the store takes the SQLite write lock at BEGIN:
     /// a deferred transaction that upgrades later can fail with SQLITE_BUSY without waiting).
     async fn begin_system(&self) -> Result<Tx, QueueError> {
         Ok(self.store.begin_system(Mode::Write).await?)
     }
+}
+
+/// The job of `org` with `unique_key`, read in the caller's tenant transaction (row-level security
+/// lets readers of `org` see its jobs). `None` when there is none or the scope cannot read `org`.
+pub async fn find_by_key(
+    tx: &Tx,
+    org: OrgId,
+    unique_key: &str,
+) -> Result<Option<JobRow>, QueueError> {
+    if !tx.scope().can_read(org) {
+        return Ok(None);
+    }
+    let backend = tx.conn().get_database_backend();
+    let row = tx
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE org_id = $1 AND unique_key = $2"),
+            [org.as_uuid().into(), unique_key.into()],
+        ))
+        .await?;
+    row.map(|r| job_from_row(&r)).transpose()
 }
 
 /// The open transaction of a fenced completion. The job is already `done` inside it; the transaction

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use taisho_app::analysis::{ANALYSIS_JOB, AnalysisHandler, Engine};
+use taisho_app::analysis::{ANALYSIS_JOB, AnalysisHandler};
 use taisho_app::documents::{DocumentRef, Upload, upload_version};
 use taisho_app::matrix;
 use taisho_engine::Limits;
@@ -101,10 +101,9 @@ taisho_store::backend_test! {
         assert_eq!(versions[1].seq, 2);
 
         // Each version's job run and committed twice, as a retried or duplicated job would be.
-        let engine = tokio::task::spawn_blocking(Engine::shared)
+        let engine = tokio::task::spawn_blocking(crate::flow::engine)
             .await
-            .expect("join")
-            .expect("engine");
+            .expect("join");
         let handler = std::sync::Arc::new(
             AnalysisHandler::new(store.clone(), engine, Limits {
                 deadline: Duration::from_secs(120),

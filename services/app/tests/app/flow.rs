@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use taisho_app::analysis::Engine;
 use taisho_app::runtime::{WorkerConfig, Workers};
 use taisho_domain::{JobId, OrgId, UserId};
 use taisho_engine::Limits;
@@ -103,10 +104,24 @@ pub async fn jobs_of(store: &Store, org: OrgId) -> Vec<JobRow> {
         .collect()
 }
 
+/// The process-wide engine over the IPADIC tokenizer (the binary builds its own the same way).
+pub fn engine() -> std::sync::Arc<Engine> {
+    static ENGINE: std::sync::OnceLock<std::sync::Arc<Engine>> = std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let tokenizer =
+                taisho_japanese::JapaneseTokenizer::shared().expect("the IPADIC dictionary builds");
+            std::sync::Arc::new(Engine::new(tokenizer))
+        })
+        .clone()
+}
+
 /// A pool of two threads with a short poll, so tests do not wait on idle sleeps.
 pub async fn workers(store: &Store) -> Workers {
+    let engine = tokio::task::spawn_blocking(engine).await.expect("join");
     Workers::start(
         store.clone(),
+        engine,
         WorkerConfig {
             pool: PoolConfig {
                 threads: 2,

@@ -7,11 +7,15 @@ mod demo_data;
 mod flow;
 mod import_files;
 mod keys;
+mod matrix_reads;
 mod members;
 mod passwords;
+mod reads;
 mod runtime_store;
+mod sessions;
 mod sign_in;
 mod uploads;
+mod validation;
 
 use taisho_app::accounts::{Accounts, PasswordConfig};
 use taisho_app::keys::{ApiKeys, KeyConfig};

@@ -52,6 +52,46 @@ pub(crate) struct DocIndex<'t> {
 
 const NO_PARENT: u32 = u32::MAX;
 
+/// Per node: its depth (root 0), the id of its last descendant, and the sentence range of the node
+/// and its descendants.
+pub(crate) fn tree_shape(doc: &Document) -> (Vec<u32>, Vec<u32>, Vec<Range<u32>>) {
+    let n_nodes = doc.nodes.len();
+    let mut depth = vec![0u32; n_nodes];
+    for n in &doc.nodes {
+        if let Some(p) = n.parent {
+            depth[n.id.0 as usize] = depth[p.0 as usize] + 1;
+        }
+    }
+    // Pre-order ids: a node's descendants follow it up to the next node of equal or lower
+    // depth. Walking backwards gives each node's last descendant and sentence extent.
+    let mut last_desc: Vec<u32> = (0..n_nodes as u32).collect();
+    let mut subtree: Vec<Range<u32>> = doc
+        .nodes
+        .iter()
+        .map(|n| {
+            let start = n.heading.map_or(n.body.start, |h| h.0.min(n.body.start));
+            start..n.body.end.max(start)
+        })
+        .collect();
+    for i in (0..n_nodes).rev() {
+        if let Some(p) = doc.nodes[i].parent {
+            let p = p.0 as usize;
+            last_desc[p] = last_desc[p].max(last_desc[i]);
+            let (cs, ce) = (subtree[i].start, subtree[i].end);
+            if ce > cs {
+                let ps = &mut subtree[p];
+                if ps.end <= ps.start {
+                    *ps = cs..ce;
+                } else {
+                    ps.start = ps.start.min(cs);
+                    ps.end = ps.end.max(ce);
+                }
+            }
+        }
+    }
+    (depth, last_desc, subtree)
+}
+
 impl<'t> DocIndex<'t> {
     pub fn build(doc: &Document, toks: &'t Tokens, model: &PreparedModel) -> Self {
         let n_sent = doc.sentences.len();
@@ -154,40 +194,7 @@ impl<'t> DocIndex<'t> {
             folded.push(f);
         }
 
-        let n_nodes = doc.nodes.len();
-        let mut depth = vec![0u32; n_nodes];
-        for n in &doc.nodes {
-            if let Some(p) = n.parent {
-                depth[n.id.0 as usize] = depth[p.0 as usize] + 1;
-            }
-        }
-        // Pre-order ids: a node's descendants follow it up to the next node of equal or lower
-        // depth. Walking backwards gives each node's last descendant and sentence extent.
-        let mut last_desc: Vec<u32> = (0..n_nodes as u32).collect();
-        let mut subtree: Vec<Range<u32>> = doc
-            .nodes
-            .iter()
-            .map(|n| {
-                let start = n.heading.map_or(n.body.start, |h| h.0.min(n.body.start));
-                start..n.body.end.max(start)
-            })
-            .collect();
-        for i in (0..n_nodes).rev() {
-            if let Some(p) = doc.nodes[i].parent {
-                let p = p.0 as usize;
-                last_desc[p] = last_desc[p].max(last_desc[i]);
-                let (cs, ce) = (subtree[i].start, subtree[i].end);
-                if ce > cs {
-                    let ps = &mut subtree[p];
-                    if ps.end <= ps.start {
-                        *ps = cs..ce;
-                    } else {
-                        ps.start = ps.start.min(cs);
-                        ps.end = ps.end.max(ce);
-                    }
-                }
-            }
-        }
+        let (depth, last_desc, subtree) = tree_shape(doc);
         Self {
             sent_node: doc.sentences.iter().map(|s| s.node.0).collect(),
             parent: doc

@@ -39,7 +39,7 @@ use taisho_guideline::{Layer, Status};
 pub use evidence::DiffOp;
 pub use findings::{Reason, ReasonKind};
 pub use prepare::PreparedModel;
-pub use scope::{LayerScope, Scope, ScopeBasis};
+pub use scope::{LayerScope, Scope, ScopeBasis, detect_scope};
 
 use crate::document::{Document, SentenceRole};
 use crate::error::{EngineError, Stage};
@@ -276,6 +276,15 @@ pub fn analyze(
     limits: &Limits,
 ) -> Result<Analysis, EngineError> {
     let deadline = limits.start();
+    // Alignment and findings, then the evidence diffs: one span per stage, counts only.
+    let align_span = tracing::info_span!(
+        "engine.align",
+        sentences = doc.sentences.len(),
+        tokens = toks.tokens.len(),
+        items = model.items.len(),
+        findings = tracing::field::Empty
+    );
+    let align_entered = align_span.enter();
     let ix = DocIndex::build(doc, toks, model);
     deadline.check(Stage::Align)?;
     let scope = scope::detect(doc, &ix);
@@ -285,6 +294,8 @@ pub fn analyze(
     let mut used = vec![false; doc.sentences.len()];
     let mut policy_ids: Vec<u32> = Vec::new();
     let mut policy_surfaces: Vec<&str> = Vec::new();
+    // (finding, item, policy key ids, policy surfaces): diffed after the alignment.
+    let mut pending_diffs: Vec<(usize, usize, Vec<u32>, Vec<&str>)> = Vec::new();
     let mut findings = Vec::with_capacity(model.items.len());
 
     let cx = select::Ctx {
@@ -456,7 +467,12 @@ pub fn analyze(
         for &s in &sentences {
             loc.diff_tokens(s, &ix, &mut policy_ids, &mut policy_surfaces);
         }
-        let model_surfaces: Vec<&str> = it.tokens.iter().map(|t| t.0.as_str()).collect();
+        pending_diffs.push((
+            findings.len(),
+            i,
+            policy_ids.clone(),
+            policy_surfaces.clone(),
+        ));
         let node = doc.node(crate::document::NodeId(cand.node));
         let reason = if reasons.is_empty() {
             "モデルの要素がそろい、義務の強さも同等以上である。".to_owned()
@@ -477,12 +493,7 @@ pub fn analyze(
                     format!("{} L{}", c.path, c.line)
                 }
             }),
-            diff: evidence::token_diff_ids(
-                &it.token_ids,
-                &model_surfaces,
-                &policy_ids,
-                &policy_surfaces,
-            ),
+            diff: Vec::new(),
             reason,
         };
         findings.push(Finding {
@@ -537,6 +548,18 @@ pub fn analyze(
             FindingStatus::Omitted => summary.omitted += 1,
             FindingStatus::OutOfScope => summary.out_of_scope += 1,
         }
+    }
+    align_span.record("findings", findings.len());
+    drop(align_entered);
+    drop(align_span);
+
+    let diff_span = tracing::info_span!("engine.diff", diffs = pending_diffs.len());
+    let _diff_entered = diff_span.enter();
+    for (f, i, ids, surfaces) in &pending_diffs {
+        let it = &model.items[*i];
+        let model_surfaces: Vec<&str> = it.tokens.iter().map(|t| t.0.as_str()).collect();
+        findings[*f].evidence.diff =
+            evidence::token_diff_ids(&it.token_ids, &model_surfaces, ids, surfaces);
     }
     Ok(Analysis {
         format_version: FORMAT_VERSION,

@@ -312,8 +312,8 @@ impl TextForm {
         if text.trim().is_empty() {
             return Ok(form);
         }
-        let doc = crate::read(text.as_bytes(), None, limits)?;
-        let toks = tokens::tokenize(&doc, tokenizer, limits)?;
+        let doc = crate::read_traced(text.as_bytes(), None, limits, false)?;
+        let toks = tokens::tokenize_untraced(&doc, tokenizer, limits)?;
         for t in &toks.tokens {
             let key = t.key(&toks);
             form.folded.push_str(key);

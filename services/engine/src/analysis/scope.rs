@@ -56,13 +56,34 @@ fn heading_is(text: &str, name: &str) -> bool {
     t.ends_with(name)
 }
 
-/// Detects the layers of `doc`.
+/// Detects the layers of `doc` from its structure and clean text alone, before any tokenisation
+/// (uploads record them with the version). The analysis applies the same rules to the tokenizer's
+/// folded text, so a document spelling 「なければならない」 unusually can land on the other side of
+/// the content threshold; the analysis' scope is the authoritative one.
+pub fn detect_scope(doc: &Document) -> Scope {
+    let (depth, _, subtree) = super::align::tree_shape(doc);
+    detect_with(doc, &depth, &subtree, |i| {
+        doc.sentence_text(crate::document::SentenceId(i as u32))
+    })
+}
+
+/// Detects the layers of `doc` as the analysis reads it.
 pub(crate) fn detect(doc: &Document, ix: &DocIndex) -> Scope {
+    detect_with(doc, &ix.depth, &ix.subtree, |i| ix.folded[i].as_ref())
+}
+
+/// The rules, over node depths, subtree sentence ranges and each sentence's text.
+fn detect_with<'a>(
+    doc: &Document,
+    depth: &[u32],
+    subtree: &[Range<u32>],
+    text: impl Fn(usize) -> &'a str,
+) -> Scope {
     let all = 0..doc.sentences.len() as u32;
     let find = |name: &str| {
         doc.nodes
             .iter()
-            .filter(|n| n.kind == NodeKind::Section && ix.depth[n.id.0 as usize] <= 2)
+            .filter(|n| n.kind == NodeKind::Section && depth[n.id.0 as usize] <= 2)
             .find(|n| doc.heading_text(n.id).is_some_and(|h| heading_is(h, name)))
     };
     let kihon_node = find("基本方針");
@@ -71,7 +92,7 @@ pub(crate) fn detect(doc: &Document, ix: &DocIndex) -> Scope {
         present: true,
         basis: ScopeBasis::Heading,
         path: Some(n.path.clone()),
-        sentences: vec![ix.subtree[n.id.0 as usize].clone()],
+        sentences: vec![subtree[n.id.0 as usize].clone()],
     };
     let absent = || LayerScope {
         present: false,
@@ -87,7 +108,7 @@ pub(crate) fn detect(doc: &Document, ix: &DocIndex) -> Scope {
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| s.role == SentenceRole::Body)
-                .filter(|(i, _)| ix.folded[*i].contains("なければならない"))
+                .filter(|(i, _)| text(*i).contains("なければならない"))
                 .count();
             if mandatory >= TAISAKU_MIN_MANDATORY {
                 LayerScope {

@@ -14,6 +14,8 @@ pub mod sql;
 
 mod m20261121_000001_tenancy;
 mod m20261121_000002_jobs;
+mod m20261122_000003_sessions;
+mod m20261122_000004_analysis_summary;
 
 pub struct Migrator;
 
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_tenancy::Migration),
             Box::new(m20261121_000002_jobs::Migration),
+            Box::new(m20261122_000003_sessions::Migration),
+            Box::new(m20261122_000004_analysis_summary::Migration),
         ]
     }
 }

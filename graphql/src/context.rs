@@ -1,0 +1,117 @@
+//! Per-request state: the caller, its tenant scope (resolved once, on first use) and the request's
+//! DataLoaders. The schema extension ([`crate::limits::Guard`]) inserts a [`RequestCtx`] into every
+//! request, built from the [`Caller`] the HTTP layer put in the request data (or the WebSocket
+//! connection data); without one the caller is anonymous.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use taisho_app::Services;
+use taisho_app::auth::Caller;
+use taisho_store::{TenantScope, scope_for};
+use tokio::sync::OnceCell;
+
+use crate::error::{self, ResultExt};
+
+/// The caller and its scope; shared by the request's loaders.
+#[derive(Debug)]
+pub struct Session {
+    pub services: Services,
+    pub caller: Caller,
+    scope: OnceCell<TenantScope>,
+}
+
+impl Session {
+    pub fn new(services: Services, caller: Caller) -> Session {
+        Session {
+            services,
+            caller,
+            scope: OnceCell::new(),
+        }
+    }
+
+    /// The caller's tenant scope; `UNAUTHENTICATED` for an anonymous caller.
+    pub async fn scope(&self) -> async_graphql::Result<&TenantScope> {
+        if self.caller.is_anonymous() {
+            return Err(error::unauthenticated());
+        }
+        self.scope
+            .get_or_try_init(|| scope_for(&self.caller.principal, &self.services.store))
+            .await
+            .gql()
+    }
+}
+
+type AnyLoader = Arc<dyn Any + Send + Sync>;
+
+/// What every resolver reaches with [`request`].
+pub struct RequestCtx {
+    session: Arc<Session>,
+    loaders: Mutex<HashMap<TypeId, AnyLoader>>,
+}
+
+impl std::fmt::Debug for RequestCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestCtx")
+            .field("caller", &self.session.caller)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestCtx {
+    pub fn new(services: Services, caller: Caller) -> RequestCtx {
+        RequestCtx {
+            session: Arc::new(Session::new(services, caller)),
+            loaders: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.session.services
+    }
+
+    pub fn caller(&self) -> &Caller {
+        &self.session.caller
+    }
+
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// The caller's tenant scope (resolved once per request).
+    pub async fn scope(&self) -> async_graphql::Result<&TenantScope> {
+        self.session.scope().await
+    }
+
+    /// This request's DataLoader of `L`, made by `make` on first use. Loaders are per request
+    /// because they read in the caller's scope.
+    pub fn loader<L: Send + Sync + 'static>(
+        &self,
+        make: impl FnOnce(Arc<Session>) -> L,
+    ) -> Arc<DataLoader<L>> {
+        let mut loaders = self
+            .loaders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = loaders.entry(TypeId::of::<L>()).or_insert_with(|| {
+            // Batches run on spawned tasks: they keep the span of the resolver that started
+            // them, so their store spans stay in the request's trace.
+            Arc::new(DataLoader::new(make(Arc::clone(&self.session)), |fut| {
+                tokio::spawn(tracing::Instrument::in_current_span(fut))
+            })) as AnyLoader
+        });
+        Arc::clone(entry)
+            .downcast::<DataLoader<L>>()
+            .unwrap_or_else(|_| unreachable!("loaders are keyed by their type"))
+    }
+}
+
+/// The request's context. Always present when the schema was built by [`crate::build`].
+pub fn request<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestCtx> {
+    ctx.data_opt::<RequestCtx>().ok_or_else(|| {
+        error::internal(&"RequestCtx missing: schema not built by taisho_graphql::build")
+    })
+}

@@ -1,0 +1,98 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod analyses;
+pub mod catalog;
+pub mod connection;
+pub mod context;
+pub mod diff;
+pub mod documents;
+pub mod error;
+pub mod extend;
+pub mod ids;
+pub mod limits;
+pub mod loaders;
+pub mod matrix;
+pub mod node;
+pub mod progress;
+pub mod telemetry;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+/// Limits of the schema. `max_complexity` also bounds the number of selections in a document
+/// (fragments expanded), checked before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaConfig {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_page_size: usize,
+    /// Production: introspection is refused to browser sessions.
+    pub production: bool,
+}
+
+impl Default for SchemaConfig {
+    fn default() -> Self {
+        SchemaConfig {
+            max_depth: 15,
+            max_complexity: 2000,
+            max_aliases: 30,
+            max_page_size: 100,
+            production: false,
+        }
+    }
+}
+
+/// The query root, merged from the areas' query objects.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    accounts::AccountsQuery,
+    node::NodeQuery,
+    documents::DocumentsQuery,
+    analyses::AnalysesQuery,
+    catalog::CatalogQuery,
+    matrix::MatrixQuery,
+    diff::DiffQuery,
+);
+
+/// The mutation root, merged from the areas' mutation objects.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(accounts::AccountsMutation, documents::DocumentsMutation);
+
+/// The subscription root, merged from the areas' subscriptions.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(progress::ProgressSubscription);
+
+pub type TaishoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+}
+
+/// The schema over `services`. Every request should carry the caller
+/// (`request.data(taisho_app::auth::Caller)`, or the WebSocket connection data); without one it
+/// runs as an anonymous caller, who sees nothing.
+pub fn build(services: taisho_app::Services, config: SchemaConfig) -> TaishoSchema {
+    builder()
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity)
+        .limit_recursive_depth(config.max_depth.saturating_mul(4).max(32))
+        .limit_directives(16)
+        .disable_suggestions()
+        .extension(telemetry::Telemetry)
+        .extension(limits::Guard {
+            config: config.clone(),
+        })
+        .data(services)
+        .data(config)
+        .finish()
+}
+
+/// The schema in SDL (what `graphql/schema.graphql` holds).
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,416 @@
+//! Query limits and error normalisation, all before any resolver runs.
+//!
+//! - Depth and complexity: async-graphql's validation (`limit_depth`, `limit_complexity`), with
+//!   list fields costing `first × child` ([`list_cost`]).
+//! - Aliases, fields and page size: [`Guard`], on the parsed document (fragments expanded, cycles
+//!   cut), before validation: at most `max_aliases` aliased fields, at most `max_complexity`
+//!   selections in all, and no `first` above `max_page_size`.
+//! - Introspection (`__schema`, `__type`) is refused to browser sessions in production.
+//! - A required variable (`$v: T!`, no default) that is missing or null is refused as
+//!   `BAD_REQUEST` ([`check_variables`]), before execution.
+//! - Errors without a code get one: validation errors are `BAD_REQUEST` (depth and complexity ones
+//!   `QUERY_TOO_COMPLEX`), an uncoded resolver error is logged and becomes the generic `INTERNAL`.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
+    NextSubscribe,
+};
+use async_graphql::futures_util::StreamExt as _;
+use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{
+    ErrorExtensionValues, Name, Positioned, Request, Response, ServerError, ServerResult, Value,
+    Variables,
+};
+use taisho_app::Services;
+use taisho_app::auth::Caller;
+use taisho_domain::ErrorCode;
+
+use crate::SchemaConfig;
+use crate::connection::DEFAULT_PAGE_SIZE;
+use crate::context::RequestCtx;
+
+/// Complexity of a list field: `first` (default page size) times its children's complexity.
+pub fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let n = first.map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
+    n.max(1).saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The schema extension: request context, pre-execution limits, error codes.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    pub config: SchemaConfig,
+}
+
+impl ExtensionFactory for Guard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GuardExtension {
+            config: self.config.clone(),
+        })
+    }
+}
+
+struct GuardExtension {
+    config: SchemaConfig,
+}
+
+fn request_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", code.as_str());
+    e.extensions = Some(ext);
+    e
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for GuardExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        normalise(&mut response.errors);
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                normalise(&mut response.errors);
+                response
+            })
+            .boxed()
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let caller = request
+            .data
+            .get(&TypeId::of::<Caller>())
+            .and_then(|d| d.downcast_ref::<Caller>())
+            .or_else(|| ctx.data_opt::<Caller>())
+            .cloned()
+            .unwrap_or_else(Caller::anonymous);
+        let Some(services) = ctx.data_opt::<Services>() else {
+            tracing::error!("GraphQL schema without Services data");
+            return Err(request_error(
+                ErrorCode::Internal,
+                ErrorCode::Internal.summary_ja(),
+            ));
+        };
+        let production = self.config.production;
+        let browser = caller.is_browser_session();
+        request = request.data(RequestCtx::new(services.clone(), caller));
+        let selected = SelectedOperation(request.operation_name.clone());
+        request = request.data(selected);
+        if production && browser {
+            request = request.data(NoIntrospection);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let no_introspection = ctx.data_opt::<NoIntrospection>().is_some();
+        // Checked on our own parse first: async-graphql's parse step walks fragment spreads for
+        // its recursion-depth check without a budget, which nested fragments make exponential.
+        // A query that does not parse is left to `next`, which reports the syntax error.
+        if let Ok(document) = async_graphql::parser::parse_query(query) {
+            check(&document, variables, &self.config, no_introspection)?;
+            let operation = ctx
+                .data_opt::<SelectedOperation>()
+                .and_then(|o| o.0.as_deref());
+            check_variables(&document, variables, operation)?;
+        }
+        next.run(ctx, query, variables).await
+    }
+}
+
+/// Marker: introspection is refused in this request.
+struct NoIntrospection;
+
+/// The request's `operationName`, for the checks made while parsing.
+struct SelectedOperation(Option<String>);
+
+/// Checks that every required variable (`$v: T!` without a default) of the operation that will run
+/// has a non-null value, so a missing one is refused as `BAD_REQUEST` before execution (async-graphql
+/// would otherwise start executing and fail in the resolver). Variable values of the wrong type are
+/// left to validation, which refuses them before execution too. Without `operation` and with
+/// several operations in the document nothing is checked here: async-graphql refuses the request.
+pub fn check_variables(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    operation: Option<&str>,
+) -> ServerResult<()> {
+    let selected = match (&document.operations, operation) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    let Some(selected) = selected else {
+        return Ok(());
+    };
+    for definition in &selected.node.variable_definitions {
+        let definition = &definition.node;
+        if definition.var_type.node.nullable {
+            continue;
+        }
+        let name = definition.name.node.as_str();
+        match variables.get(&definition.name.node) {
+            Some(Value::Null) => {
+                return Err(request_error(
+                    ErrorCode::BadRequest,
+                    format!("必須の変数 ${name} に null は指定できません。"),
+                ));
+            }
+            None if definition.default_value.is_none() => {
+                return Err(request_error(
+                    ErrorCode::BadRequest,
+                    format!("必須の変数 ${name} が指定されていません。"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// What the walk over a document found.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    /// Selections visited (fields, spreads, inline fragments), fragments expanded.
+    pub selections: usize,
+    pub aliases: usize,
+    pub max_first: Option<i64>,
+    pub introspection: bool,
+}
+
+/// Checks `document` against the limits; the first violation is the error.
+pub fn check(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    config: &SchemaConfig,
+    no_introspection: bool,
+) -> ServerResult<()> {
+    let budget = config.max_complexity.max(1);
+    let mut walk = Walk {
+        fragments: &document.fragments,
+        variables,
+        budget,
+        counts: Counts::default(),
+        stack: Vec::new(),
+    };
+    for (_, operation) in document.operations.iter() {
+        walk.selection_set(&operation.node.selection_set.node);
+    }
+    let counts = walk.counts;
+    if counts.selections > budget {
+        return Err(request_error(
+            ErrorCode::QueryTooComplex,
+            format!("問合せの項目が多すぎます（上限 {budget}）。"),
+        ));
+    }
+    if counts.aliases > config.max_aliases {
+        return Err(request_error(
+            ErrorCode::QueryTooComplex,
+            format!("別名が多すぎます（上限 {}）。", config.max_aliases),
+        ));
+    }
+    if counts
+        .max_first
+        .is_some_and(|n| n > i64::try_from(config.max_page_size).unwrap_or(i64::MAX))
+    {
+        return Err(request_error(
+            ErrorCode::QueryTooComplex,
+            format!("一度に取得できるのは{}件までです。", config.max_page_size),
+        ));
+    }
+    if no_introspection && counts.introspection {
+        return Err(request_error(
+            ErrorCode::Forbidden,
+            "この環境では、ブラウザからスキーマを照会することはできません。",
+        ));
+    }
+    Ok(())
+}
+
+struct Walk<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+    budget: usize,
+    counts: Counts,
+    /// Fragments being expanded (a cycle is cut here; validation rejects it anyway).
+    stack: Vec<&'a str>,
+}
+
+impl<'a> Walk<'a> {
+    fn over(&self) -> bool {
+        self.counts.selections > self.budget
+    }
+
+    fn selection_set(&mut self, set: &'a SelectionSet) {
+        for item in &set.items {
+            if self.over() {
+                return;
+            }
+            self.counts.selections += 1;
+            match &item.node {
+                Selection::Field(positioned) => {
+                    let field = &positioned.node;
+                    if field.alias.is_some() {
+                        self.counts.aliases += 1;
+                    }
+                    let name = field.name.node.as_str();
+                    if name == "__schema" || name == "__type" {
+                        self.counts.introspection = true;
+                    }
+                    for (i, (arg, _)) in field.arguments.iter().enumerate() {
+                        if arg.node.as_str() == "first" {
+                            self.first(positioned, i);
+                        }
+                    }
+                    self.selection_set(&field.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if self.stack.contains(&name) {
+                        continue;
+                    }
+                    if let Some(fragment) = self.fragments.get(&spread.node.fragment_name.node) {
+                        self.stack.push(name);
+                        self.selection_set(&fragment.node.selection_set.node);
+                        self.stack.pop();
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.selection_set(&inline.node.selection_set.node);
+                }
+            }
+        }
+    }
+
+    fn first(&mut self, value: &Positioned<async_graphql::parser::types::Field>, arg: usize) {
+        let Some((_, value)) = value.node.arguments.get(arg) else {
+            return;
+        };
+        let resolved = value
+            .node
+            .clone()
+            .into_const_with(|name| self.variables.get(&name).cloned().ok_or(()));
+        if let Ok(Value::Number(n)) = resolved
+            && let Some(n) = n.as_i64()
+        {
+            self.counts.max_first = Some(self.counts.max_first.map_or(n, |m| m.max(n)));
+        }
+    }
+}
+
+/// Gives every error a code (see the module documentation).
+pub fn normalise(errors: &mut [ServerError]) {
+    for e in errors.iter_mut() {
+        if crate::error::code_of(e.extensions.as_ref()).is_some() {
+            continue;
+        }
+        let (code, message) = if e.path.is_empty() {
+            // Parse and validation errors: about the query text, safe to show.
+            let code = if e.message.starts_with("Query is nested too deep")
+                || e.message.starts_with("Query is too complex")
+                || e.message.starts_with("The recursion depth of the query")
+            {
+                ErrorCode::QueryTooComplex
+            } else {
+                ErrorCode::BadRequest
+            };
+            (code, format!("{} ({})", code.summary_ja(), e.message))
+        } else if e.message.starts_with("Invalid value for argument")
+            || e.message.starts_with("Failed to parse")
+        {
+            (
+                ErrorCode::InvalidArgument,
+                format!(
+                    "{} ({})",
+                    ErrorCode::InvalidArgument.summary_ja(),
+                    e.message
+                ),
+            )
+        } else {
+            tracing::error!(error = %e.message, "GraphQL error without a code");
+            (
+                ErrorCode::Internal,
+                ErrorCode::Internal.summary_ja().to_owned(),
+            )
+        };
+        e.message = message;
+        let mut ext = e.extensions.take().unwrap_or_default();
+        ext.set("code", code.as_str());
+        e.extensions = Some(ext);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::Variables;
+    use async_graphql::parser::parse_query;
+    use serde_json::json;
+
+    use super::check_variables;
+
+    fn check(query: &str, variables: serde_json::Value, operation: Option<&str>) -> Option<String> {
+        let document = parse_query(query).expect("query parses");
+        check_variables(&document, &Variables::from_json(variables), operation)
+            .err()
+            .map(|e| e.message)
+    }
+
+    #[test]
+    fn only_the_selected_operation_needs_its_required_variables() {
+        let q = "query A { viewer { role } } query B($o: ID!) { organisation(id: $o) { id } }";
+        assert_eq!(check(q, json!({}), Some("A")), None);
+        assert_eq!(
+            check(q, json!({}), Some("B")).as_deref(),
+            Some("必須の変数 $o が指定されていません。")
+        );
+        // Several operations and no name: async-graphql refuses the request itself.
+        assert_eq!(check(q, json!({}), None), None);
+        assert_eq!(
+            check(
+                "query B($o: ID!) { organisation(id: $o) { id } }",
+                json!({}),
+                None
+            )
+            .as_deref(),
+            Some("必須の変数 $o が指定されていません。")
+        );
+    }
+
+    #[test]
+    fn null_is_refused_for_required_variables_even_with_a_default() {
+        let q =
+            "query($n: Int! = 5, $m: Int) { organisations(first: $n, last: $m) { totalCount } }";
+        assert_eq!(check(q, json!({}), None), None);
+        assert_eq!(check(q, json!({ "m": null }), None), None);
+        assert_eq!(
+            check(q, json!({ "n": null }), None).as_deref(),
+            Some("必須の変数 $n に null は指定できません。")
+        );
+        assert_eq!(check(q, json!({ "n": 3 }), None), None);
+    }
+}

@@ -1,0 +1,115 @@
+//! Who is calling: an API key (`Authorization: Bearer tsk_…`), a browser session (the
+//! `taisho_session` cookie), or nobody. [`authenticate`] turns the credential a request carried into
+//! a [`Caller`]; every later check goes through `taisho_store::scope_for(&caller.principal, …)`.
+
+use taisho_domain::{ApiKeyId, OrgId, UserId};
+use taisho_store::Principal;
+
+use crate::error::Result;
+use crate::services::Services;
+
+/// The name of the browser session cookie.
+pub const SESSION_COOKIE: &str = "taisho_session";
+
+/// The credential a request carried.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// An `Authorization` header value (`Bearer tsk_…`) or the bare key.
+    Bearer(&'a str),
+    /// The value of the session cookie.
+    Session(&'a str),
+    None,
+}
+
+impl std::fmt::Debug for Credential<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credential::Bearer(_) => "Bearer(<redacted>)",
+            Credential::Session(_) => "Session(<redacted>)",
+            Credential::None => "None",
+        })
+    }
+}
+
+/// How the caller authenticated, with the organisation it acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    ApiKey { key: ApiKeyId, org: OrgId },
+    Session { user: UserId, org: OrgId },
+    Anonymous,
+}
+
+/// An authenticated caller (or an anonymous one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub kind: CallerKind,
+}
+
+impl Caller {
+    pub fn anonymous() -> Caller {
+        Caller {
+            principal: Principal::Anonymous,
+            kind: CallerKind::Anonymous,
+        }
+    }
+
+    /// A caller for a user acting for `org` (a session).
+    pub fn session(user: UserId, org: OrgId) -> Caller {
+        Caller {
+            principal: Principal::User {
+                user,
+                acting_org: Some(org),
+            },
+            kind: CallerKind::Session { user, org },
+        }
+    }
+
+    /// A caller for an API key of `org`.
+    pub fn api_key(key: ApiKeyId, org: OrgId) -> Caller {
+        Caller {
+            principal: Principal::ApiKey { key },
+            kind: CallerKind::ApiKey { key, org },
+        }
+    }
+
+    /// The organisation the caller acts for.
+    pub fn org(&self) -> Option<OrgId> {
+        match self.kind {
+            CallerKind::ApiKey { org, .. } | CallerKind::Session { org, .. } => Some(org),
+            CallerKind::Anonymous => None,
+        }
+    }
+
+    /// The signed-in user, for sessions.
+    pub fn user(&self) -> Option<UserId> {
+        match self.kind {
+            CallerKind::Session { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller is a browser (cookie session): introspection is off for them in
+    /// production, and cookie-borne requests need the server's CSRF checks.
+    pub fn is_browser_session(&self) -> bool {
+        matches!(self.kind, CallerKind::Session { .. })
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.kind, CallerKind::Anonymous)
+    }
+}
+
+/// Authenticates `credential`. Bad credentials of either kind are `UNAUTHENTICATED`
+/// ([`crate::AppError::InvalidKey`] / [`crate::AppError::InvalidCredentials`]); no credential is
+/// the anonymous caller (which sees nothing).
+pub async fn authenticate(services: &Services, credential: Credential<'_>) -> Result<Caller> {
+    match credential {
+        Credential::None => Ok(Caller::anonymous()),
+        Credential::Bearer(value) => {
+            let key = services.keys.authenticate_key(value).await?;
+            Ok(Caller::api_key(key.id, key.org_id))
+        }
+        Credential::Session(token) => services.sessions.resolve(token).await,
+    }
+}

@@ -1,0 +1,215 @@
+//! Browser sessions. Signing in with a password ([`Sessions::sign_in`], which reuses
+//! [`Accounts::sign_in`] with its timing-safe checks and audit) yields a random token for the
+//! `taisho_session` cookie: 32 bytes from the OS RNG, base64url (43 characters). Only its SHA-256
+//! is stored, so a copy of the database yields no usable session; a token is found by that hash,
+//! and with 256 random bits nothing about a valid token can be learnt from the look-up's timing.
+//!
+//! A session expires [`SessionConfig::idle`] after its last use (sliding, written at most once per
+//! [`SessionConfig::refresh_after`]) and at the latest [`SessionConfig::absolute`] after sign-in.
+//! A revoked (signed-out) or expired session, and one whose user was disabled or removed from the
+//! organisation, all fail alike with [`AppError::InvalidSession`].
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use taisho_domain::OrgId;
+use taisho_store::{Actor, Principal, Store, sessions, users};
+
+use crate::accounts::Accounts;
+use crate::audit;
+use crate::auth::Caller;
+use crate::error::{AppError, Result};
+
+/// Random bytes in a token.
+pub const TOKEN_BYTES: usize = 32;
+/// Characters of a token (base64url without padding).
+pub const TOKEN_LEN: usize = 43;
+
+/// Session lifetime settings.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// A session expires this long after its last use.
+    pub idle: chrono::Duration,
+    /// …and at the latest this long after sign-in.
+    pub absolute: chrono::Duration,
+    /// The expiry is moved forward at most once per this interval.
+    pub refresh_after: chrono::Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle: chrono::Duration::hours(12),
+            absolute: chrono::Duration::days(7),
+            refresh_after: chrono::Duration::minutes(5),
+        }
+    }
+}
+
+/// A session token. Its `Debug` is redacted; [`SessionToken::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(char::from(B64URL[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// Whether `token` has the issued shape (so garbage never reaches the database).
+fn well_formed(token: &str) -> bool {
+    token.len() == TOKEN_LEN && token.bytes().all(|b| B64URL.contains(&b))
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> Result<SessionToken> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Hashing(format!("OS RNG: {e}")))?;
+    Ok(SessionToken(base64url(&bytes)))
+}
+
+/// Sign-in, resolution and sign-out of browser sessions.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    store: Store,
+    accounts: Arc<Accounts>,
+    config: SessionConfig,
+}
+
+impl Sessions {
+    pub fn new(store: Store, accounts: Arc<Accounts>, config: SessionConfig) -> Sessions {
+        Sessions {
+            store,
+            accounts,
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    fn expiry(&self, created: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        (now + self.config.idle).min(created + self.config.absolute)
+    }
+
+    /// Checks the password ([`Accounts::sign_in`]: same errors, same Argon2 work, audited) and
+    /// opens a session for the user acting for `org` (or its only organisation).
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        org: Option<OrgId>,
+    ) -> Result<(SessionToken, Caller)> {
+        let principal = self.accounts.sign_in(email, password, org).await?;
+        let Principal::User {
+            user,
+            acting_org: Some(org),
+        } = principal
+        else {
+            return Err(AppError::InvalidCredentials);
+        };
+        let token = new_token()?;
+        let now = Utc::now();
+        sessions::create(
+            &self.store,
+            &token_hash(token.expose()),
+            user,
+            org,
+            self.expiry(now, now),
+        )
+        .await?;
+        Ok((token, Caller::session(user, org)))
+    }
+
+    /// The caller of a session token, moving its expiry forward. Every failure is
+    /// [`AppError::InvalidSession`].
+    pub async fn resolve(&self, token: &str) -> Result<Caller> {
+        if !well_formed(token) {
+            return Err(AppError::InvalidSession);
+        }
+        let Some(record) = sessions::find_by_hash(&self.store, &token_hash(token)).await? else {
+            return Err(AppError::InvalidSession);
+        };
+        let now = Utc::now();
+        if !record.is_valid(now) || record.created_at + self.config.absolute <= now {
+            return Err(AppError::InvalidSession);
+        }
+        let expiry = self.expiry(record.created_at, now);
+        if expiry - record.expires_at > self.config.refresh_after {
+            sessions::extend(&self.store, record.id, expiry).await?;
+        }
+        Ok(Caller::session(record.user_id, record.org_id))
+    }
+
+    /// Ends the session of `token` (idempotent; unknown and malformed tokens are ignored). Audited
+    /// as `sign_out` when it takes effect.
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        if !well_formed(token) {
+            return Ok(());
+        }
+        if let Some((user, org)) = sessions::revoke_by_hash(&self.store, &token_hash(token)).await?
+        {
+            users::record_authentication(
+                &self.store,
+                Actor::User(user),
+                Some(org),
+                Some(org),
+                SIGN_OUT,
+                None,
+                audit::OK,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The audit log's action for a sign-out.
+pub const SIGN_OUT: &str = "sign_out";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_base64url_characters() {
+        let t = new_token().unwrap();
+        assert_eq!(t.expose().len(), TOKEN_LEN);
+        assert!(well_formed(t.expose()));
+        assert!(!format!("{t:?}").contains(t.expose()));
+        assert_eq!(base64url(b"\xfb\xff"), "-_8");
+        assert_eq!(base64url(b"Man"), "TWFu");
+        assert!(!well_formed("short"));
+        assert!(!well_formed(&"=".repeat(TOKEN_LEN)));
+    }
+}

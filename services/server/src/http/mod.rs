@@ -1,0 +1,178 @@
+//! The HTTP server (actix-web): `/graphql` (POST, GET for queries, WebSocket subscriptions),
+//! `/graphiql` outside production, `/auth/sign-in` and `/auth/sign-out`, `/healthz`, `/readyz`,
+//! `/metrics`.
+//!
+//! The server runs on its own thread inside an actix system, so [`start`] can be called from any
+//! tokio runtime (the `taisho serve` command, or a test) and returns once the socket is bound.
+
+pub mod auth;
+pub mod errors;
+pub mod limits;
+mod observe;
+mod routes;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use taisho_app::Services;
+use taisho_app::auth::Caller;
+use taisho_graphql::TaishoSchema;
+use uuid::Uuid;
+
+use crate::config::{Config, GraphqlLimits, HttpLimits};
+use crate::http::errors::ApiError;
+use crate::http::limits::{Limiter, retry_after};
+
+/// Whether the analysis workers are alive (for `/readyz`).
+pub type WorkersProbe = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// What every handler shares.
+pub struct State {
+    pub services: Services,
+    pub schema: TaishoSchema,
+    pub production: bool,
+    pub limits: HttpLimits,
+    pub workers: WorkersProbe,
+    per_ip: Option<Limiter<IpAddr>>,
+    per_key: Option<Limiter<Uuid>>,
+    per_org: Option<Limiter<Uuid>>,
+}
+
+impl State {
+    /// The per-address limit (every request to the API and sign-in).
+    pub fn limit_ip(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+        let (Some(limiter), Some(peer)) = (&self.per_ip, req.peer_addr()) else {
+            return Ok(());
+        };
+        limiter
+            .check(peer.ip(), Instant::now())
+            .map_err(|wait| ApiError::rate_limited(retry_after(wait)))
+    }
+
+    /// The per-key and per-organisation limits of an authenticated caller.
+    pub fn limit_caller(&self, caller: &Caller) -> Result<(), ApiError> {
+        let now = Instant::now();
+        if let (Some(limiter), taisho_app::auth::CallerKind::ApiKey { key, .. }) =
+            (&self.per_key, caller.kind)
+        {
+            limiter
+                .check(key.as_uuid(), now)
+                .map_err(|wait| ApiError::rate_limited(retry_after(wait)))?;
+        }
+        if let (Some(limiter), Some(org)) = (&self.per_org, caller.org()) {
+            limiter
+                .check(org.as_uuid(), now)
+                .map_err(|wait| ApiError::rate_limited(retry_after(wait)))?;
+        }
+        Ok(())
+    }
+}
+
+/// The schema settings of a configuration.
+pub fn schema_config(graphql: &GraphqlLimits, production: bool) -> taisho_graphql::SchemaConfig {
+    taisho_graphql::SchemaConfig {
+        max_depth: graphql.max_depth,
+        max_complexity: graphql.max_complexity,
+        max_aliases: graphql.max_aliases,
+        max_page_size: graphql.max_page_size,
+        production,
+    }
+}
+
+/// A running HTTP server.
+pub struct RunningHttp {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningHttp {
+    /// The bound address (the real port when the configuration said port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to the drain time given
+    /// at start), then stops.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+/// Binds `config.listen` (before anything slow, so a taken port fails the start at once).
+pub fn bind(config: &Config) -> anyhow::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(&config.listen)
+        .with_context(|| format!("binding {}", config.listen))
+}
+
+/// Serves `services` through `schema` on `listener` until [`RunningHttp::stop`].
+pub async fn start(
+    listener: std::net::TcpListener,
+    config: &Config,
+    services: Services,
+    schema: TaishoSchema,
+    workers: WorkersProbe,
+    drain: Duration,
+) -> anyhow::Result<RunningHttp> {
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let state = web::Data::new(State {
+        services,
+        schema,
+        production: config.env.is_production(),
+        limits: config.limits,
+        workers,
+        per_ip: Limiter::new(config.rate_limits.per_ip),
+        per_key: Limiter::new(config.rate_limits.per_key),
+        per_org: Limiter::new(config.rate_limits.per_org),
+    });
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let (tx, rx) = tokio::sync::oneshot::channel::<std::io::Result<ServerHandle>>();
+    let thread = std::thread::Builder::new()
+        .name("taisho-http".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(state.clone())
+                        .wrap(
+                            actix_web::middleware::DefaultHeaders::new()
+                                .add(("X-Content-Type-Options", "nosniff"))
+                                .add(("Referrer-Policy", "no-referrer"))
+                                .add(("X-Frame-Options", "DENY")),
+                        )
+                        .wrap(actix_web::middleware::from_fn(observe::observe))
+                        .configure(routes::configure)
+                })
+                .workers(workers)
+                .disable_signals()
+                .shutdown_timeout(drain.as_secs().max(1))
+                .listen(listener);
+                let server = match server {
+                    Ok(s) => s.run(),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return Ok(());
+                    }
+                };
+                let _ = tx.send(Ok(server.handle()));
+                server.await
+            })
+        })
+        .context("starting the HTTP thread")?;
+    let handle = rx
+        .await
+        .context("the HTTP thread stopped before serving")?
+        .context("starting the HTTP server")?;
+    Ok(RunningHttp {
+        addr,
+        handle,
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,53 @@
+//! `taisho keys create --org ORG [--name NAME] [--role viewer|editor|admin]`: an operator with
+//! access to the store makes an API key for an organisation; the key is printed alone on one line.
+
+use anyhow::Context as _;
+use taisho_app::import;
+use taisho_app::keys::{ApiKeys, KeyConfig};
+use taisho_store::Access;
+
+use crate::config::{self, Config};
+use crate::serve::{log, open_store, tokio_runtime};
+
+/// What a key may do: `viewer` reads, `editor` also writes. As in the API (`createApiKey`), keys
+/// are never admins: memberships, grants and keys need a signed-in admin, so `admin` is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyRole {
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl KeyRole {
+    pub fn access(self) -> anyhow::Result<Access> {
+        match self {
+            KeyRole::Viewer => Ok(Access::Read),
+            KeyRole::Editor => Ok(Access::Write),
+            KeyRole::Admin => anyhow::bail!(
+                "--role admin: API keys cannot be admins (use viewer or editor; administration \
+                 needs a signed-in admin)"
+            ),
+        }
+    }
+}
+
+pub fn create(config: &Config, org: &str, name: &str, role: KeyRole) -> anyhow::Result<()> {
+    let access = role.access()?;
+    tokio_runtime()?.block_on(async {
+        let store = open_store(config).await?;
+        let secret = config::key_secret(config)?;
+        let org_id = import::resolve_org(&store, org).await?;
+        let keys = ApiKeys::new(store.clone(), KeyConfig::new(secret.expose().as_bytes())?);
+        let issued = keys
+            .create_by_operator(org_id, name, access)
+            .await
+            .context("creating the API key")?;
+        log(format_args!(
+            "API key {} created for organisation {org_id} ({:?}); it is shown once:",
+            issued.key.prefix, issued.key.access
+        ));
+        println!("{}", issued.secret.expose());
+        store.close().await?;
+        Ok(())
+    })
+}
