@@ -26,10 +26,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(services: Services, caller: Caller) -> Session {
+        let scope = OnceCell::new_with(caller.scope.clone());
         Session {
             services,
             caller,
-            scope: OnceCell::new(),
+            scope,
         }
     }
 

@@ -3,7 +3,7 @@
 //! a [`Caller`]; every later check goes through `taisho_store::scope_for(&caller.principal, …)`.
 
 use taisho_domain::{ApiKeyId, OrgId, UserId};
-use taisho_store::Principal;
+use taisho_store::{Principal, TenantScope};
 
 use crate::error::Result;
 use crate::services::Services;
@@ -44,6 +44,9 @@ pub enum CallerKind {
 pub struct Caller {
     pub principal: Principal,
     pub kind: CallerKind,
+    /// The principal's scope when authentication already read it (API keys: same transaction as
+    /// the key); otherwise it is resolved on first use.
+    pub scope: Option<TenantScope>,
 }
 
 impl Caller {
@@ -51,6 +54,7 @@ impl Caller {
         Caller {
             principal: Principal::Anonymous,
             kind: CallerKind::Anonymous,
+            scope: None,
         }
     }
 
@@ -62,6 +66,7 @@ impl Caller {
                 acting_org: Some(org),
             },
             kind: CallerKind::Session { user, org },
+            scope: None,
         }
     }
 
@@ -70,7 +75,14 @@ impl Caller {
         Caller {
             principal: Principal::ApiKey { key },
             kind: CallerKind::ApiKey { key, org },
+            scope: None,
         }
+    }
+
+    /// This caller with its scope already resolved.
+    pub fn with_scope(mut self, scope: TenantScope) -> Caller {
+        self.scope = Some(scope);
+        self
     }
 
     /// The organisation the caller acts for.
@@ -107,8 +119,8 @@ pub async fn authenticate(services: &Services, credential: Credential<'_>) -> Re
     match credential {
         Credential::None => Ok(Caller::anonymous()),
         Credential::Bearer(value) => {
-            let key = services.keys.authenticate_key(value).await?;
-            Ok(Caller::api_key(key.id, key.org_id))
+            let (key, scope) = services.keys.authenticate_key_with_scope(value).await?;
+            Ok(Caller::api_key(key.id, key.org_id).with_scope(scope))
         }
         Credential::Session(token) => services.sessions.resolve(token).await,
     }

@@ -254,6 +254,15 @@ impl ApiKeys {
 
     /// [`ApiKeys::authenticate`], returning the key's metadata (its organisation and access).
     pub async fn authenticate_key(&self, header_value: &str) -> Result<ApiKey> {
+        Ok(self.authenticate_key_with_scope(header_value).await?.0)
+    }
+
+    /// [`ApiKeys::authenticate_key`] with the key's tenant scope, read in the same transaction as
+    /// the key (one transaction per request for both).
+    pub async fn authenticate_key_with_scope(
+        &self,
+        header_value: &str,
+    ) -> Result<(ApiKey, TenantScope)> {
         let value = header_value.trim();
         let key = match value.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
@@ -262,7 +271,8 @@ impl ApiKeys {
         let Some(prefix) = parse(key) else {
             return Err(AppError::InvalidKey);
         };
-        let Some(creds) = keys::find_by_prefix(&self.store, prefix).await? else {
+        let Some((creds, scope)) = keys::find_by_prefix_with_scope(&self.store, prefix).await?
+        else {
             return Err(AppError::InvalidKey);
         };
         let stored = hex::decode(&creds.key_hash).unwrap_or_default();
@@ -287,7 +297,7 @@ impl ApiKeys {
         if k.last_used_at.is_none_or(|t| t < now - granularity) {
             keys::touch(&self.store, k.id, now, granularity).await?;
         }
-        Ok(creds.key)
+        Ok((creds.key, scope))
     }
 }
 

@@ -296,6 +296,26 @@ async fn insert_summary(
         .execute_raw(Statement::from_sql_and_values(backend.db(), sql, values))
         .await
         .map_err(write_err)?;
+    // The latest pointer moves only forward: of two recordings racing for one document, the
+    // higher version wins whatever the commit order (the conflict locks the row).
+    let latest = format!(
+        "INSERT INTO analysis_latest (document_id, edition, org_id, seq, analysis_id) \
+         VALUES ({}) ON CONFLICT (document_id, edition) DO UPDATE \
+         SET seq = excluded.seq, analysis_id = excluded.analysis_id \
+         WHERE analysis_latest.seq < excluded.seq",
+        placeholders(backend, 1, 5).join(", ")
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        v.document_id.into(),
+        edition.into(),
+        v.org_id.into(),
+        v.seq.into(),
+        id.as_uuid().into(),
+    ];
+    tx.conn()
+        .execute_raw(Statement::from_sql_and_values(backend.db(), latest, values))
+        .await
+        .map_err(write_err)?;
     Ok(())
 }
 
@@ -330,24 +350,21 @@ pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<Sum
     }
     let backend = tx.backend();
     let list = placeholders(backend, 2, orgs.len()).join(", ");
-    let (e1, e2) = match backend {
-        Backend::Postgres => ("$1".to_owned(), "$1".to_owned()),
-        Backend::Sqlite => ("?".to_owned(), "?".to_owned()),
+    let e = match backend {
+        Backend::Postgres => "$1",
+        Backend::Sqlite => "?",
     };
     let sql = format!(
         "SELECT s.analysis_id, s.org_id, s.document_id, s.version_id, s.seq, s.items, s.statuses, \
            v.content_hash, v.byte_len, v.encoding, v.format, v.layers, v.uploaded_by, v.created_at \
-         FROM analysis_summaries s JOIN document_versions v ON v.id = s.version_id \
-         WHERE s.edition = {e1} AND s.org_id IN ({list}) \
-           AND s.seq = (SELECT max(s2.seq) FROM analysis_summaries s2 \
-                        WHERE s2.document_id = s.document_id AND s2.edition = {e2}) \
-         ORDER BY s.org_id, s.document_id"
+         FROM analysis_latest l \
+         JOIN analysis_summaries s ON s.analysis_id = l.analysis_id \
+         JOIN document_versions v ON v.id = s.version_id \
+         WHERE l.edition = {e} AND l.org_id IN ({list}) \
+         ORDER BY l.org_id, l.document_id"
     );
     let mut values: Vec<sea_orm::Value> = vec![edition.into()];
     values.extend(orgs.iter().map(|o| sea_orm::Value::from(o.as_uuid())));
-    if backend == Backend::Sqlite {
-        values.push(edition.into());
-    }
     let rows = tx
         .conn()
         .query_all_raw(Statement::from_sql_and_values(backend.db(), sql, values))

@@ -74,7 +74,10 @@ async fn find(tx: &Tx, id: DocumentId, lock: bool) -> Result<document::Model> {
     let mut q = document::Entity::find_by_id(id.as_uuid());
     if lock && tx.backend() == Backend::Postgres {
         // Serialises uploads of one document so `seq` is assigned without gaps or collisions.
-        q = q.lock_exclusive();
+        // NO KEY UPDATE, not UPDATE: rows that reference the document (a worker recording an
+        // analysis) take KEY SHARE for their foreign key, and must not wait on an upload that is
+        // itself waiting on their job row (that cycle was a deadlock).
+        q = q.lock(sea_orm::sea_query::LockType::NoKeyUpdate);
     }
     let m = q
         .one(tx.conn())

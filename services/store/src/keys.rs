@@ -18,6 +18,7 @@ use crate::entity::api_key;
 use crate::error::{Result, StoreError, write_err};
 use crate::model::Access;
 use crate::store::{Mode, Store, Tx};
+use crate::tenancy::TenantScope;
 
 /// A key's metadata, never its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,6 +174,28 @@ pub async fn find_by_prefix(store: &Store, prefix: &str) -> Result<Option<KeyCre
     tx.rollback().await?;
     m.map(|m| to_key(m).map(|(key, key_hash)| KeyCredentials { key, key_hash }))
         .transpose()
+}
+
+/// [`find_by_prefix`] and the key's scope ([`crate::scope_for`] of the key) in one auth
+/// transaction: authentication and authorisation of a request in one round of statements. The
+/// scope is only meaningful once the caller has verified the hash.
+pub async fn find_by_prefix_with_scope(
+    store: &Store,
+    prefix: &str,
+) -> Result<Option<(KeyCredentials, TenantScope)>> {
+    let tx = store.begin_auth().await?;
+    let Some(m) = api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(prefix))
+        .one(tx.conn())
+        .await?
+    else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let scope = crate::scope::api_key_scope(&tx, &m).await?;
+    tx.rollback().await?;
+    let (key, key_hash) = to_key(m)?;
+    Ok(Some((KeyCredentials { key, key_hash }, scope)))
 }
 
 /// Records a use of key `id` at `now` unless one was recorded after `now - granularity`: at most one

@@ -60,7 +60,8 @@ impl Default for StoreOptions {
 
 /// How a transaction starts. On SQLite a transaction that will write must take the write lock at
 /// `BEGIN` (`BEGIN IMMEDIATE`): upgrading a read transaction to a write one fails at once with
-/// `SQLITE_BUSY` when another writer is active, whatever the busy timeout. PostgreSQL ignores it.
+/// `SQLITE_BUSY` when another writer is active, whatever the busy timeout. On PostgreSQL a read
+/// transaction is `READ ONLY`: a write in it fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Read,
@@ -164,7 +165,7 @@ impl Store {
         };
         let txn = self.db.begin_with_options(options).await?;
         if self.backend == Backend::Postgres {
-            txn.execute_raw(settings_statement(scope)).await?;
+            txn.execute_raw(settings_statement(scope, mode)).await?;
         }
         Ok(Tx {
             txn,
@@ -197,13 +198,7 @@ impl Store {
 
     /// Read-only look-ups that resolve a principal into a scope.
     pub(crate) async fn begin_auth(&self) -> Result<Tx> {
-        let tx = self.begin(&TenantScope::auth(), Mode::Read).await?;
-        if self.backend == Backend::Postgres {
-            tx.txn
-                .execute_unprepared("SET TRANSACTION READ ONLY")
-                .await?;
-        }
-        Ok(tx)
+        self.begin(&TenantScope::auth(), Mode::Read).await
     }
 
     /// Test-only: turn the application filter off so only row-level security stands between a
@@ -303,8 +298,10 @@ impl Tx {
     }
 }
 
-/// `SELECT set_config(...)` for every setting the policies read, with `is_local = true`.
-fn settings_statement(scope: &TenantScope) -> Statement {
+/// `SELECT set_config(...)` with `is_local = true`: the scope's settings for row-level security, and for [`Mode::Read`] `transaction_read_only`
+/// (a read transaction that tries to write fails), in one statement: it runs at the start of
+/// every transaction.
+fn settings_statement(scope: &TenantScope, mode: Mode) -> Statement {
     fn list(set: &std::collections::BTreeSet<taisho_domain::OrgId>) -> String {
         let mut s = String::new();
         for (i, org) in set.iter().enumerate() {
@@ -325,7 +322,8 @@ fn settings_statement(scope: &TenantScope) -> Statement {
         "SELECT set_config('taisho.read', $1, true), set_config('taisho.write', $2, true), \
          set_config('taisho.admin', $3, true), set_config('taisho.text', $4, true), \
          set_config('taisho.text_published', $5, true), set_config('taisho.actor', $6, true), \
-         set_config('taisho.system', $7, true), set_config('taisho.auth', $8, true)",
+         set_config('taisho.system', $7, true), set_config('taisho.auth', $8, true), \
+         set_config('transaction_read_only', $9, true)",
         [
             list(&scope.read).into(),
             list(&scope.write).into(),
@@ -335,6 +333,7 @@ fn settings_statement(scope: &TenantScope) -> Statement {
             actor.into(),
             flag(scope.system).into(),
             flag(scope.auth).into(),
+            flag(mode == Mode::Read).into(),
         ],
     )
 }

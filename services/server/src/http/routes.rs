@@ -240,7 +240,9 @@ async fn subscription(
             check_same_origin(&req)?;
         }
         state.limit_caller(&c)?;
-        data.insert(c);
+        // A socket lives long: each operation on it resolves the scope afresh, so a revoked key
+        // or a removed member stops seeing data without reconnecting.
+        data.insert(Caller { scope: None, ..c });
     }
     let services = state.services.clone();
     GraphQLSubscription::new(state.schema.clone())
@@ -254,7 +256,10 @@ async fn subscription(
                         .ok()
                         .filter(|c| !c.is_anonymous())
                         .ok_or_else(unauthenticated_gql)?;
-                    data.insert(caller);
+                    data.insert(Caller {
+                        scope: None,
+                        ..caller
+                    });
                 }
                 None if authenticated => {}
                 None => return Err(unauthenticated_gql()),

@@ -11,6 +11,10 @@
 //! Like analyses, summaries are immutable: SELECT and INSERT for the runtime role, no UPDATE or
 //! DELETE. Existing analyses are summarised here, from their stored Analysis JSON.
 //!
+//! `analysis_latest` points at the summary of each document's latest analysed version per edition
+//! (upserted with a `seq` guard, so concurrent recordings keep the highest): a matrix request reads
+//! one row per document by organisation without looking for the maximum `seq`.
+//!
 //! Also restates the SELECT policies of the tables a matrix request reads (organisations,
 //! documents, versions, analyses, summaries) so their org-list setting is parsed once per
 //! statement, not once per row (same conditions).
@@ -38,6 +42,15 @@ CREATE TABLE analysis_summaries (
 );
 CREATE INDEX analysis_summaries_document ON analysis_summaries (edition, document_id, seq);
 CREATE INDEX analysis_summaries_org ON analysis_summaries (org_id, edition);
+CREATE TABLE analysis_latest (
+    document_id {uuid} NOT NULL REFERENCES documents (id),
+    edition text NOT NULL,
+    org_id {uuid} NOT NULL REFERENCES organisations (id),
+    seq integer NOT NULL,
+    analysis_id {uuid} NOT NULL REFERENCES analysis_summaries (analysis_id),
+    PRIMARY KEY (document_id, edition)
+);
+CREATE INDEX analysis_latest_org ON analysis_latest (org_id, edition);
 "#;
 
 /// The fingerprint of an item order (see the module documentation).
@@ -133,6 +146,32 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
+        pg::secure_table(
+            manager,
+            "analysis_latest",
+            "SELECT, INSERT, UPDATE",
+            &[
+                Policy {
+                    name: "analysis_latest_select",
+                    command: "SELECT",
+                    using: Some(&read),
+                    check: None,
+                },
+                Policy {
+                    name: "analysis_latest_insert",
+                    command: "INSERT",
+                    using: None,
+                    check: Some(&write),
+                },
+                Policy {
+                    name: "analysis_latest_update",
+                    command: "UPDATE",
+                    using: Some(&write),
+                    check: Some(&write),
+                },
+            ],
+        )
+        .await?;
         for policy in faster_select_policies() {
             pg::exec(manager, &policy).await?;
         }
@@ -188,6 +227,13 @@ async fn backfill(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         db.execute_raw(Statement::from_sql_and_values(backend, insert, values))
             .await?;
     }
+    db.execute_unprepared(
+        "INSERT INTO analysis_latest (document_id, edition, org_id, seq, analysis_id) \
+         SELECT s.document_id, s.edition, s.org_id, s.seq, s.analysis_id FROM analysis_summaries s \
+         WHERE s.seq = (SELECT max(s2.seq) FROM analysis_summaries s2 \
+                        WHERE s2.document_id = s.document_id AND s2.edition = s.edition)",
+    )
+    .await?;
     pg::exec(manager, "SELECT set_config('taisho.system', 'off', true)").await?;
     Ok(())
 }

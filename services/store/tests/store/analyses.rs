@@ -46,3 +46,46 @@ backend_test! {
         assert!(analyses::matrix(&tx, &orgs, "other-edition").await.unwrap().is_empty());
     }
 }
+
+/// An upload holds its document's row lock while it waits for the job row a worker is completing;
+/// the worker's transaction references that document (foreign keys take KEY SHARE) and must not
+/// wait for the upload, or the two deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_an_analysis_is_not_blocked_by_an_upload_of_the_same_document_on_postgres() {
+    let db = taisho_store::testing::postgres().await;
+    let w = World::build(&db.store, 1, 0).await;
+    let s = user_scope(&db.store, w.members[0].admin).await;
+    let doc = w.members[0].docs[0];
+
+    // The upload: a new version of the document, transaction left open with the row lock held.
+    let upload = db.store.begin(&s, Mode::Write).await.unwrap();
+    let (v2, created) = documents::add_version(&upload, doc, version("第3版"))
+        .await
+        .unwrap();
+    assert!(created);
+
+    // Meanwhile a worker records the analysis of an existing version of the same document.
+    let v = w.members[0].versions[0];
+    let store = db.store.clone();
+    let s2 = s.clone();
+    let record = tokio::spawn(async move {
+        let tx = store.begin(&s2, Mode::Write).await.unwrap();
+        let f = [Finding {
+            item_id: "1.1".into(),
+            status: "covered".into(),
+            reasons: json!([]),
+        }];
+        analyses::record(&tx, v, "r-lock", AnalysisStatus::Done, json!({}), &f)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    });
+    let done = tokio::time::timeout(std::time::Duration::from_secs(10), record).await;
+    assert!(
+        done.is_ok(),
+        "the analysis waited for the upload's document lock"
+    );
+    done.unwrap().unwrap();
+    upload.commit().await.unwrap();
+    assert_ne!(v2.id, v);
+}
