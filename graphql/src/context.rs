@@ -1,5 +1,5 @@
 //! Per-request state: the caller, its tenant scope (resolved once, on first use) and the request's
-//! DataLoaders. The schema extension ([`crate::limits::Guard`]) inserts a [`RequestCtx`] into every
+//! DataLoaders. The request pipeline ([`crate::api`]) inserts a [`RequestCtx`] into every
 //! request, built from the [`Caller`] the HTTP layer put in the request data (or the WebSocket
 //! connection data); without one the caller is anonymous.
 

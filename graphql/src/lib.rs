@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod analyses;
+pub mod api;
 pub mod catalog;
 pub mod connection;
 pub mod context;
@@ -73,23 +74,22 @@ fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Subscripti
     )
 }
 
-/// The schema over `services`. Every request should carry the caller
-/// (`request.data(taisho_app::auth::Caller)`, or the WebSocket connection data); without one it
-/// runs as an anonymous caller, who sees nothing.
-pub fn build(services: taisho_app::Services, config: SchemaConfig) -> TaishoSchema {
-    builder()
+pub use api::Api;
+
+/// The API over `services`: the schema inside Taisho's request pipeline ([`api`]). Every request
+/// should carry the caller (`request.data(taisho_app::auth::Caller)`, or the WebSocket connection
+/// data); without one it runs as an anonymous caller, who sees nothing.
+pub fn build(services: taisho_app::Services, config: SchemaConfig) -> Api {
+    let schema = builder()
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .limit_recursive_depth(config.max_depth.saturating_mul(4).max(32))
         .limit_directives(16)
         .disable_suggestions()
-        .extension(telemetry::Telemetry)
-        .extension(limits::Guard {
-            config: config.clone(),
-        })
-        .data(services)
-        .data(config)
-        .finish()
+        .data(services.clone())
+        .data(config.clone())
+        .finish();
+    Api::new(schema, config, services)
 }
 
 /// The schema in SDL (what `graphql/schema.graphql` holds).

@@ -2,7 +2,7 @@
 //!
 //! - Depth and complexity: async-graphql's validation (`limit_depth`, `limit_complexity`), with
 //!   list fields costing `first × child` ([`list_cost`]).
-//! - Aliases, fields and page size: [`Guard`], on the parsed document (fragments expanded, cycles
+//! - Aliases, fields and page size: [`check`], on the parsed document (fragments expanded, cycles
 //!   cut), before validation: at most `max_aliases` aliased fields, at most `max_complexity`
 //!   selections in all, and no `first` above `max_page_size`.
 //! - Introspection (`__schema`, `__type`) is refused to browser sessions in production.
@@ -11,53 +11,23 @@
 //! - Errors without a code get one: validation errors are `BAD_REQUEST` (depth and complexity ones
 //!   `QUERY_TOO_COMPLEX`), an uncoded resolver error is logged and becomes the generic `INTERNAL`.
 
-use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
-    NextSubscribe,
-};
-use async_graphql::futures_util::StreamExt as _;
-use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{
-    ErrorExtensionValues, Name, Positioned, Request, Response, ServerError, ServerResult, Value,
-    Variables,
+    ErrorExtensionValues, Name, Positioned, ServerError, ServerResult, Value, Variables,
 };
-use taisho_app::Services;
-use taisho_app::auth::Caller;
 use taisho_domain::ErrorCode;
 
 use crate::SchemaConfig;
 use crate::connection::DEFAULT_PAGE_SIZE;
-use crate::context::RequestCtx;
 
 /// Complexity of a list field: `first` (default page size) times its children's complexity.
 pub fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let n = first.map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
     n.max(1).saturating_mul(child_complexity).saturating_add(1)
-}
-
-/// The schema extension: request context, pre-execution limits, error codes.
-#[derive(Debug, Clone)]
-pub struct Guard {
-    pub config: SchemaConfig,
-}
-
-impl ExtensionFactory for Guard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension {
-            config: self.config.clone(),
-        })
-    }
-}
-
-struct GuardExtension {
-    config: SchemaConfig,
 }
 
 fn request_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
@@ -67,87 +37,6 @@ fn request_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
     e.extensions = Some(ext);
     e
 }
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for GuardExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        normalise(&mut response.errors);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                normalise(&mut response.errors);
-                response
-            })
-            .boxed()
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let caller = request
-            .data
-            .get(&TypeId::of::<Caller>())
-            .and_then(|d| d.downcast_ref::<Caller>())
-            .or_else(|| ctx.data_opt::<Caller>())
-            .cloned()
-            .unwrap_or_else(Caller::anonymous);
-        let Some(services) = ctx.data_opt::<Services>() else {
-            tracing::error!("GraphQL schema without Services data");
-            return Err(request_error(
-                ErrorCode::Internal,
-                ErrorCode::Internal.summary_ja(),
-            ));
-        };
-        let production = self.config.production;
-        let browser = caller.is_browser_session();
-        request = request.data(RequestCtx::new(services.clone(), caller));
-        let selected = SelectedOperation(request.operation_name.clone());
-        request = request.data(selected);
-        if production && browser {
-            request = request.data(NoIntrospection);
-        }
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let no_introspection = ctx.data_opt::<NoIntrospection>().is_some();
-        // Checked on our own parse first: async-graphql's parse step walks fragment spreads for
-        // its recursion-depth check without a budget, which nested fragments make exponential.
-        // A query that does not parse is left to `next`, which reports the syntax error.
-        if let Ok(document) = async_graphql::parser::parse_query(query) {
-            check(&document, variables, &self.config, no_introspection)?;
-            let operation = ctx
-                .data_opt::<SelectedOperation>()
-                .and_then(|o| o.0.as_deref());
-            check_variables(&document, variables, operation)?;
-        }
-        next.run(ctx, query, variables).await
-    }
-}
-
-/// Marker: introspection is refused in this request.
-struct NoIntrospection;
-
-/// The request's `operationName`, for the checks made while parsing.
-struct SelectedOperation(Option<String>);
 
 /// Checks that every required variable (`$v: T!` without a default) of the operation that will run
 /// has a non-null value, so a missing one is refused as `BAD_REQUEST` before execution (async-graphql

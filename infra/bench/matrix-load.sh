@@ -55,14 +55,18 @@ cleanup() {
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
-    psql "$PG/postgres" -qAt -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    if [[ "${KEEP_DB:-0}" == 1 ]]; then
+        say "kept database $DB"
+    else
+        psql "$PG/postgres" -qAt -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
 psql "$PG/postgres" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE $DB" >/dev/null
 "$TAISHO" migrate --database-url "$PG/$DB" >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log" >&2; die "migration failed"; }
-APP_URL="postgres://taisho_app@$PG_HOST/$DB"
+APP_URL="postgres://taisho_app@$PG_HOST/$DB${APP_URL_QUERY:-}"
 SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 # Rate limits off: 32 clients share one key and one IP.

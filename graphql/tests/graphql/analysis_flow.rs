@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use taisho_app::auth::Caller;
 use taisho_app::runtime::{WorkerConfig, Workers};
 use taisho_engine::Limits;
-use taisho_graphql::TaishoSchema;
+use taisho_graphql::Api;
 use taisho_worker::PoolConfig;
 
 use crate::{World, code, org_gid, world};
@@ -40,7 +40,7 @@ pub const UPLOAD: &str = "mutation($input: UploadVersionInput!) { uploadVersion(
 
 /// Runs `uploadVersion` as `caller` with `bytes` as the multipart file of `input.file`.
 pub async fn upload(
-    schema: &TaishoSchema,
+    schema: &Api,
     caller: &Caller,
     input: Value,
     name: &str,
@@ -160,7 +160,7 @@ taisho_store::backend_test! {
         )
         .variables(async_graphql::Variables::from_json(json!({ "v": version })))
         .data(editor.clone());
-        let mut stream = w.schema.execute_stream(request);
+        let mut stream = w.schema.execute_stream(request, None);
         let first = stream.next().await.expect("first event");
         let first = serde_json::to_value(first).expect("JSON");
         assert_eq!(first["data"]["analysisProgress"]["state"], "QUEUED", "{first:#}");

@@ -6,11 +6,11 @@
 
 use serde_json::{Value, json};
 use taisho_app::auth::Caller;
-use taisho_graphql::{SchemaConfig, TaishoSchema};
+use taisho_graphql::{Api, SchemaConfig};
 
 use super::*;
 
-async fn schema(config: SchemaConfig) -> TaishoSchema {
+async fn schema(config: SchemaConfig) -> Api {
     let store = Store::connect("sqlite::memory:")
         .await
         .expect("in-memory store");
@@ -27,7 +27,7 @@ fn refused(response: &Value, expected: &str) {
     }
 }
 
-async fn anonymous(schema: &TaishoSchema, query: &str, variables: Value) -> Value {
+async fn anonymous(schema: &Api, query: &str, variables: Value) -> Value {
     run(schema, &Caller::anonymous(), query, variables).await
 }
 

@@ -16,7 +16,7 @@ use taisho_app::analysis::Engine;
 use taisho_app::auth::Caller;
 use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
-use taisho_graphql::{SchemaConfig, TaishoSchema};
+use taisho_graphql::{Api, SchemaConfig};
 use taisho_store::testing::TestDb;
 use taisho_store::{Access, Mode, OrgKind, Role, Store, provision};
 
@@ -52,7 +52,7 @@ pub struct Body {
 pub struct World {
     pub db: TestDb,
     pub services: Services,
-    pub schema: TaishoSchema,
+    pub schema: Api,
     /// Unique per world: part of every email (PostgreSQL tests share a database).
     pub tag: String,
     pub prefecture: Body,
@@ -185,7 +185,7 @@ impl World {
 }
 
 /// Executes `query` as `caller`; the response as JSON (`data`, `errors`).
-pub async fn run(schema: &TaishoSchema, caller: &Caller, query: &str, variables: Value) -> Value {
+pub async fn run(schema: &Api, caller: &Caller, query: &str, variables: Value) -> Value {
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
         .data(caller.clone());

@@ -104,14 +104,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         })
     };
     let production = config.env.is_production();
-    let schema = taisho_graphql::build(
+    let api = taisho_graphql::build(
         services.clone(),
         http::schema_config(&config.graphql, production),
     );
     let drain = config
         .shutdown_grace
         .min(std::time::Duration::from_secs(30));
-    let http = match http::start(listener, config, services.clone(), schema, probe, drain).await {
+    let http = match http::start(listener, config, services.clone(), api, probe, drain).await {
         Ok(h) => h,
         Err(e) => {
             let w = workers.lock().ok().and_then(|mut w| w.take());

@@ -20,7 +20,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use taisho_app::Services;
 use taisho_app::auth::Caller;
-use taisho_graphql::TaishoSchema;
+use taisho_graphql::Api;
 use uuid::Uuid;
 
 use crate::config::{Config, GraphqlLimits, HttpLimits};
@@ -33,7 +33,7 @@ pub type WorkersProbe = Arc<dyn Fn() -> bool + Send + Sync>;
 /// What every handler shares.
 pub struct State {
     pub services: Services,
-    pub schema: TaishoSchema,
+    pub api: Api,
     pub production: bool,
     pub limits: HttpLimits,
     pub workers: WorkersProbe,
@@ -112,19 +112,19 @@ pub fn bind(config: &Config) -> anyhow::Result<std::net::TcpListener> {
         .with_context(|| format!("binding {}", config.listen))
 }
 
-/// Serves `services` through `schema` on `listener` until [`RunningHttp::stop`].
+/// Serves `services` through `api` on `listener` until [`RunningHttp::stop`].
 pub async fn start(
     listener: std::net::TcpListener,
     config: &Config,
     services: Services,
-    schema: TaishoSchema,
+    api: Api,
     workers: WorkersProbe,
     drain: Duration,
 ) -> anyhow::Result<RunningHttp> {
     let addr = listener.local_addr().context("reading the bound address")?;
     let state = web::Data::new(State {
         services,
-        schema,
+        api,
         production: config.env.is_production(),
         limits: config.limits,
         workers,

@@ -64,12 +64,7 @@ async fn execute(
     caller: Caller,
     request: async_graphql::Request,
 ) -> Result<HttpResponse, ApiError> {
-    let browser = caller.is_browser_session();
-    let mut request = request.data(caller);
-    if browser && state.production {
-        request = request.disable_introspection();
-    }
-    let response = state.schema.execute(request).await;
+    let response = state.api.execute(request.data(caller)).await;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(&response))
@@ -245,7 +240,7 @@ async fn subscription(
         data.insert(Caller { scope: None, ..c });
     }
     let services = state.services.clone();
-    GraphQLSubscription::new(state.schema.clone())
+    GraphQLSubscription::new(state.api.clone())
         .with_data(data)
         .on_connection_init(move |payload: serde_json::Value| async move {
             let mut data = Data::default();

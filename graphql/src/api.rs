@@ -1,0 +1,212 @@
+//! The request pipeline around the schema, for HTTP requests and WebSocket operations alike:
+//!
+//! 1. the caller (request data, else the socket's connection data, else anonymous) and its
+//!    per-request context ([`RequestCtx`]);
+//! 2. our own parse and the limits of [`crate::limits`] (a refused request never executes);
+//! 3. execution by the schema, with the parsed document handed over (parsed once);
+//! 4. error codes ([`crate::limits::normalise`]) and telemetry ([`crate::telemetry`]).
+//!
+//! This is a wrapper rather than async-graphql extensions on purpose: with any extension
+//! registered, async-graphql runs every field through the extension chain (a registry look-up
+//! and boxed futures per field), which was about a tenth of the server's CPU on a matrix request.
+
+use std::any::TypeId;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::futures_util::StreamExt as _;
+use async_graphql::futures_util::stream::{self, BoxStream};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::{Data, Executor, Request, Response, ServerError};
+use taisho_app::Services;
+use taisho_app::auth::Caller;
+use tracing::Instrument as _;
+
+use crate::context::RequestCtx;
+use crate::limits::{check, check_variables, normalise};
+use crate::telemetry;
+use crate::{SchemaConfig, TaishoSchema};
+
+/// The schema with Taisho's request pipeline. Cheap to clone.
+#[derive(Clone)]
+pub struct Api {
+    schema: TaishoSchema,
+    config: SchemaConfig,
+    services: Services,
+}
+
+/// A request that passed the checks, with what telemetry needs to know about it.
+struct Prepared {
+    request: Request,
+    kind: &'static str,
+    name: Option<String>,
+}
+
+impl Api {
+    pub(crate) fn new(schema: TaishoSchema, config: SchemaConfig, services: Services) -> Api {
+        Api {
+            schema,
+            config,
+            services,
+        }
+    }
+
+    /// The schema itself (SDL, introspection in tests).
+    pub fn schema(&self) -> &TaishoSchema {
+        &self.schema
+    }
+
+    /// Runs one query or mutation. The caller is taken from the request data
+    /// (`request.data(caller)`); without one the request runs as an anonymous caller.
+    pub async fn execute(&self, request: Request) -> Response {
+        let span = telemetry::operation_span();
+        let started = Instant::now();
+        let (response, kind) = async {
+            match self.prepare(request, None) {
+                Err((response, kind)) => (response, kind),
+                Ok(p) => {
+                    telemetry::record_operation(&tracing::Span::current(), p.kind, p.name);
+                    let mut response = self.schema.execute(p.request).await;
+                    normalise(&mut response.errors);
+                    if reached_execution(&response) {
+                        telemetry::count_executed(p.kind);
+                    }
+                    (response, p.kind)
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        telemetry::finish(&span, kind, started, response.errors.len());
+        response
+    }
+
+    /// Starts a subscription (or a query sent over the socket) with the socket's `session_data`.
+    pub fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        match self.prepare(request, session_data.as_deref()) {
+            Err((response, _)) => stream::once(async move { response }).boxed(),
+            Ok(p) => {
+                telemetry::count_executed(p.kind);
+                Executor::execute_stream(&self.schema, p.request, session_data)
+                    .map(|mut response| {
+                        normalise(&mut response.errors);
+                        response
+                    })
+                    .boxed()
+            }
+        }
+    }
+
+    /// Steps 1 and 2: the context, then our parse and limits. A refusal comes back as the
+    /// response to send, with the operation type when it is known.
+    fn prepare(
+        &self,
+        mut request: Request,
+        session: Option<&Data>,
+    ) -> Result<Prepared, (Response, &'static str)> {
+        let caller = caller_of(&request.data)
+            .or_else(|| session.and_then(caller_of))
+            .cloned()
+            .unwrap_or_else(Caller::anonymous);
+        let no_introspection = self.config.production && caller.is_browser_session();
+        if no_introspection {
+            request = request.disable_introspection();
+        }
+        request = request.data(RequestCtx::new(self.services.clone(), caller));
+        // Checked on our own parse first: async-graphql's parse step walks fragment spreads for
+        // its recursion-depth check without a budget, which nested fragments make exponential.
+        // A query that does not parse is left to the schema, which reports the syntax error.
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+            return Ok(Prepared {
+                request,
+                kind: "unknown",
+                name: None,
+            });
+        };
+        let (kind, name) = operation_of(&document, request.operation_name.as_deref());
+        let refuse = |e: ServerError| {
+            let mut errors = vec![e];
+            normalise(&mut errors);
+            (Response::from_errors(errors), kind)
+        };
+        check(
+            &document,
+            &request.variables,
+            &self.config,
+            no_introspection,
+        )
+        .map_err(refuse)?;
+        check_variables(
+            &document,
+            &request.variables,
+            request.operation_name.as_deref(),
+        )
+        .map_err(refuse)?;
+        request.set_parsed_query(document);
+        Ok(Prepared {
+            request,
+            kind,
+            name,
+        })
+    }
+}
+
+impl Executor for Api {
+    async fn execute(&self, request: Request) -> Response {
+        Api::execute(self, request).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        Api::execute_stream(self, request, session_data)
+    }
+}
+
+fn caller_of(data: &Data) -> Option<&Caller> {
+    data.get(&TypeId::of::<Caller>())
+        .and_then(|d| d.downcast_ref::<Caller>())
+}
+
+/// The type and name of the operation `selected` names (or the only one).
+fn operation_of(
+    document: &ExecutableDocument,
+    selected: Option<&str>,
+) -> (&'static str, Option<String>) {
+    match (&document.operations, selected) {
+        (DocumentOperations::Single(op), _) => (type_name(op.node.ty), None),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map_or(("unknown", None), |op| {
+                (type_name(op.node.ty), Some(name.to_owned()))
+            })
+        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.iter().next().map_or(("unknown", None), |(name, op)| {
+                (type_name(op.node.ty), Some(name.to_string()))
+            })
+        }
+        (DocumentOperations::Multiple(_), None) => ("unknown", None),
+    }
+}
+
+fn type_name(ty: OperationType) -> &'static str {
+    match ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    }
+}
+
+/// Whether the schema executed the request: refusals before execution (parse and validation
+/// errors) come back with no data and errors without a path; resolver errors carry their path.
+fn reached_execution(response: &Response) -> bool {
+    !(response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty()))
+}
