@@ -14,7 +14,7 @@ use crate::analyses::FindingStatus;
 use crate::catalog::ModelItemKind;
 use crate::connection::{self, Page};
 use crate::context::request;
-use crate::documents::{Document, Version, edition_arg, load_document};
+use crate::documents::{Document, Version, edition_arg, load_document, load_version};
 use crate::error::ResultExt;
 use crate::ids;
 
@@ -84,8 +84,11 @@ impl MatrixRow {
     }
 
     /// The analysed version (null when the body has none).
-    async fn version(&self) -> Option<Version> {
-        self.row().version_meta.clone().map(Version)
+    async fn version(&self, ctx: &Context<'_>) -> Result<Option<Version>> {
+        match self.row().version {
+            Some(v) => load_version(ctx, v).await,
+            None => Ok(None),
+        }
     }
 
     /// The analysis' id (null when the body has none).

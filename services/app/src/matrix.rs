@@ -14,7 +14,7 @@ use taisho_domain::{AnalysisId, DocumentId, OrgId, VersionId};
 use taisho_engine::analysis::FindingStatus;
 use taisho_guideline::{Catalog, EditionId, Kind};
 use taisho_store::{
-    Mode, OrgKind, Organisation, Store, StoreError, TenantScope, Tx, Version, analyses, orgs,
+    Mode, OrgKind, Organisation, Store, StoreError, TenantScope, Tx, analyses, orgs,
 };
 
 use crate::catalog::{self, ItemFilter};
@@ -74,8 +74,6 @@ pub struct MatrixBody {
     pub organisation: Organisation,
     pub document: Option<DocumentId>,
     pub version: Option<VersionId>,
-    /// The analysed version's metadata.
-    pub version_meta: Option<Version>,
     pub analysis: Option<AnalysisId>,
     /// One letter per matrix item, in item order: C, W, O, S, or `-` (no analysis).
     pub statuses: String,
@@ -246,7 +244,6 @@ pub async fn matrix(
                 organisation: (*org).clone(),
                 document: s.as_ref().map(|s| s.document_id),
                 version: s.as_ref().map(|s| s.version_id),
-                version_meta: s.as_ref().map(|s| s.version.clone()),
                 analysis: s.as_ref().map(|s| s.analysis_id),
                 statuses: picked().map(letter).collect(),
                 coverage: coverage(picked()),

@@ -278,6 +278,8 @@ async fn insert_summary(
          edition, items, statuses) VALUES ({})",
         placeholders(backend, 1, 8).join(", ")
     );
+    let items = fingerprint(findings.iter().map(|f| f.item_id.as_str()));
+    let statuses: String = findings.iter().map(|f| status_letter(&f.status)).collect();
     let values: Vec<sea_orm::Value> = vec![
         id.as_uuid().into(),
         v.org_id.into(),
@@ -285,12 +287,8 @@ async fn insert_summary(
         v.id.into(),
         v.seq.into(),
         edition.into(),
-        fingerprint(findings.iter().map(|f| f.item_id.as_str())).into(),
-        findings
-            .iter()
-            .map(|f| status_letter(&f.status))
-            .collect::<String>()
-            .into(),
+        items.clone().into(),
+        statuses.clone().into(),
     ];
     tx.conn()
         .execute_raw(Statement::from_sql_and_values(backend.db(), sql, values))
@@ -299,11 +297,12 @@ async fn insert_summary(
     // The latest pointer moves only forward: of two recordings racing for one document, the
     // higher version wins whatever the commit order (the conflict locks the row).
     let latest = format!(
-        "INSERT INTO analysis_latest (document_id, edition, org_id, seq, analysis_id) \
-         VALUES ({}) ON CONFLICT (document_id, edition) DO UPDATE \
-         SET seq = excluded.seq, analysis_id = excluded.analysis_id \
+        "INSERT INTO analysis_latest (document_id, edition, org_id, seq, analysis_id, version_id, \
+         items, statuses) VALUES ({}) ON CONFLICT (document_id, edition) DO UPDATE \
+         SET seq = excluded.seq, analysis_id = excluded.analysis_id, \
+         version_id = excluded.version_id, items = excluded.items, statuses = excluded.statuses \
          WHERE analysis_latest.seq < excluded.seq",
-        placeholders(backend, 1, 5).join(", ")
+        placeholders(backend, 1, 8).join(", ")
     );
     let values: Vec<sea_orm::Value> = vec![
         v.document_id.into(),
@@ -311,6 +310,9 @@ async fn insert_summary(
         v.org_id.into(),
         v.seq.into(),
         id.as_uuid().into(),
+        v.id.into(),
+        items.into(),
+        statuses.into(),
     ];
     tx.conn()
         .execute_raw(Statement::from_sql_and_values(backend.db(), latest, values))
@@ -328,8 +330,6 @@ pub struct SummaryRow {
     pub document_id: DocumentId,
     pub version_id: VersionId,
     pub seq: i32,
-    /// The analysed version's metadata (read in the same query).
-    pub version: crate::model::Version,
     /// [`fingerprint`] of the item order of `statuses`.
     pub items: String,
     /// One [`status_letter`] per item.
@@ -337,7 +337,7 @@ pub struct SummaryRow {
 }
 
 /// For each document of `orgs` (those the scope reads), the summary of its latest version that
-/// has a successful analysis with `edition`: one indexed query reading one row per document.
+/// has a successful analysis with `edition`: one indexed query of one table, one row per document.
 /// Ordered by organisation, then document.
 pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<SummaryRow>> {
     let orgs: Vec<OrgId> = orgs
@@ -355,13 +355,9 @@ pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<Sum
         Backend::Sqlite => "?",
     };
     let sql = format!(
-        "SELECT s.analysis_id, s.org_id, s.document_id, s.version_id, s.seq, s.items, s.statuses, \
-           v.content_hash, v.byte_len, v.encoding, v.format, v.layers, v.uploaded_by, v.created_at \
-         FROM analysis_latest l \
-         JOIN analysis_summaries s ON s.analysis_id = l.analysis_id \
-         JOIN document_versions v ON v.id = s.version_id \
-         WHERE l.edition = {e} AND l.org_id IN ({list}) \
-         ORDER BY l.org_id, l.document_id"
+        "SELECT analysis_id, org_id, document_id, version_id, seq, items, statuses \
+         FROM analysis_latest WHERE edition = {e} AND org_id IN ({list}) \
+         ORDER BY org_id, document_id"
     );
     let mut values: Vec<sea_orm::Value> = vec![edition.into()];
     values.extend(orgs.iter().map(|o| sea_orm::Value::from(o.as_uuid())));
@@ -375,28 +371,12 @@ pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<Sum
             let document_id = DocumentId::from_uuid(r.try_get("", "document_id")?);
             let version_id = VersionId::from_uuid(r.try_get("", "version_id")?);
             let seq: i32 = r.try_get("", "seq")?;
-            let layers: String = r.try_get("", "layers")?;
-            let uploaded_by: Option<uuid::Uuid> = r.try_get("", "uploaded_by")?;
-            let version = crate::model::Version {
-                id: version_id,
-                document_id,
-                org_id,
-                seq,
-                content_hash: r.try_get("", "content_hash")?,
-                byte_len: r.try_get("", "byte_len")?,
-                encoding: r.try_get("", "encoding")?,
-                format: r.try_get("", "format")?,
-                layers: crate::model::Layers::parse(&layers)?,
-                uploaded_by: uploaded_by.map(taisho_domain::UserId::from_uuid),
-                created_at: r.try_get("", "created_at")?,
-            };
             Ok(SummaryRow {
                 analysis_id: AnalysisId::from_uuid(r.try_get("", "analysis_id")?),
                 org_id,
                 document_id,
                 version_id,
                 seq,
-                version,
                 items: r.try_get("", "items")?,
                 statuses: r.try_get("", "statuses")?,
             })

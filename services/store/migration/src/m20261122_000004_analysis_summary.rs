@@ -11,9 +11,10 @@
 //! Like analyses, summaries are immutable: SELECT and INSERT for the runtime role, no UPDATE or
 //! DELETE. Existing analyses are summarised here, from their stored Analysis JSON.
 //!
-//! `analysis_latest` points at the summary of each document's latest analysed version per edition
-//! (upserted with a `seq` guard, so concurrent recordings keep the highest): a matrix request reads
-//! one row per document by organisation without looking for the maximum `seq`.
+//! `analysis_latest` holds a copy of the summary of each document's latest analysed version per
+//! edition (upserted with a `seq` guard, so concurrent recordings keep the highest): a matrix
+//! request reads one row per document from one table, by organisation, without looking for the
+//! maximum `seq` or joining.
 //!
 //! Also restates the SELECT policies of the tables a matrix request reads (organisations,
 //! documents, versions, analyses, summaries) so their org-list setting is parsed once per
@@ -48,6 +49,9 @@ CREATE TABLE analysis_latest (
     org_id {uuid} NOT NULL REFERENCES organisations (id),
     seq integer NOT NULL,
     analysis_id {uuid} NOT NULL REFERENCES analysis_summaries (analysis_id),
+    version_id {uuid} NOT NULL REFERENCES document_versions (id),
+    items text NOT NULL,
+    statuses text NOT NULL,
     PRIMARY KEY (document_id, edition)
 );
 CREATE INDEX analysis_latest_org ON analysis_latest (org_id, edition);
@@ -228,8 +232,10 @@ async fn backfill(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             .await?;
     }
     db.execute_unprepared(
-        "INSERT INTO analysis_latest (document_id, edition, org_id, seq, analysis_id) \
-         SELECT s.document_id, s.edition, s.org_id, s.seq, s.analysis_id FROM analysis_summaries s \
+        "INSERT INTO analysis_latest (document_id, edition, org_id, seq, analysis_id, version_id, \
+         items, statuses) \
+         SELECT s.document_id, s.edition, s.org_id, s.seq, s.analysis_id, s.version_id, s.items, \
+         s.statuses FROM analysis_summaries s \
          WHERE s.seq = (SELECT max(s2.seq) FROM analysis_summaries s2 \
                         WHERE s2.document_id = s.document_id AND s2.edition = s.edition)",
     )

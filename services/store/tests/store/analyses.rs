@@ -89,3 +89,30 @@ async fn recording_an_analysis_is_not_blocked_by_an_upload_of_the_same_document_
     upload.commit().await.unwrap();
     assert_ne!(v2.id, v);
 }
+
+backend_test! {
+    async fn matrix_summaries_keep_the_highest_version_whatever_the_recording_order(db) {
+        let w = World::build(&db.store, 1, 0).await;
+        let s = user_scope(&db.store, w.members[0].admin).await;
+        let org = w.members[0].org;
+        // Versions 1 and 2 of the first document; another edition, recorded newest first.
+        let (v1, v2) = (w.members[0].versions[0], w.members[0].versions[1]);
+        let tx = db.store.begin(&s, Mode::Write).await.unwrap();
+        let covered = [Finding { item_id: "1.1".into(), status: "covered".into(), reasons: json!([]) }];
+        let omitted = [Finding { item_id: "1.1".into(), status: "omitted".into(), reasons: json!([]) }];
+        let (a2, _) = analyses::record(&tx, v2, "late", AnalysisStatus::Done, json!({}), &covered).await.unwrap();
+        analyses::record(&tx, v1, "late", AnalysisStatus::Done, json!({}), &omitted).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let tx = db.store.begin(&s, Mode::Read).await.unwrap();
+        let rows = analyses::summaries(&tx, &[org], "late").await.unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!((rows[0].analysis_id, rows[0].version_id, rows[0].seq), (a2, v2, 2));
+        assert_eq!(rows[0].statuses, "C");
+        // Both documents of the fixture edition, each at its latest version.
+        let rows = analyses::summaries(&tx, &[org], EDITION).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.seq == 2), "{rows:?}");
+        tx.rollback().await.unwrap();
+    }
+}
