@@ -1,10 +1,11 @@
 //! The coordinator matrix: bodies × model items with statuses, coverage per body and per item.
 //!
 //! Fast by construction: each successful analysis stores its item statuses as one compact row
-//! (`analysis_summaries`, written with the analysis), so a request reads the readable
-//! organisations (one query) and one summary row per document (one query), and maps letters to
-//! catalog items by position. A summary whose item order does not match the catalog (another
-//! catalog version) falls back to that analysis' finding rows.
+//! (`analysis_summaries`, and `analysis_latest` for each document's latest), so a request reads
+//! the readable organisations with one summary row per document in one statement
+//! ([`analyses::readable_with_summaries`]) and maps letters to catalog items by position. A
+//! summary whose item order does not match the catalog (another catalog version) falls back to
+//! that analysis' finding rows.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -191,10 +192,9 @@ pub async fn matrix(
     let catalog = catalog::catalog(edition)?;
     let fingerprint = catalog_fingerprint(edition, &catalog);
     let tx = store.begin(scope, Mode::Read).await?;
-    let readable = orgs::list_readable(&tx).await?;
+    let (readable, summaries) =
+        analyses::readable_with_summaries(&tx, &edition.to_string()).await?;
     let selected = select_orgs(&readable, query)?;
-    let ids: Vec<OrgId> = selected.iter().map(|o| o.id).collect();
-    let summaries = analyses::summaries(&tx, &ids, &edition.to_string()).await?;
     // Full rows: every catalog item's status, by catalog position.
     let mut full: Vec<FullRow<'_>> = Vec::with_capacity(selected.len());
     let mut by_org: HashMap<OrgId, Vec<analyses::SummaryRow>> = HashMap::new();

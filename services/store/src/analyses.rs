@@ -11,7 +11,7 @@ use taisho_domain::{AnalysisId, DocumentId, OrgId, VersionId};
 use crate::documents::check_write;
 use crate::entity::{analysis, finding, version};
 use crate::error::{Result, StoreError, write_err};
-use crate::model::AnalysisStatus;
+use crate::model::{AnalysisStatus, OrgKind, Organisation};
 use crate::store::{Backend, Tx};
 
 /// One finding of an analysis: the status of a model item, with the reasons (and evidence) as JSON.
@@ -382,6 +382,77 @@ pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<Sum
             })
         })
         .collect()
+}
+
+/// Every organisation the scope reads (by name), with the summaries of its documents' latest
+/// versions analysed with `edition` ([`summaries`]): the coordinator matrix's whole read, in one
+/// statement.
+pub async fn readable_with_summaries(
+    tx: &Tx,
+    edition: &str,
+) -> Result<(Vec<Organisation>, Vec<SummaryRow>)> {
+    let backend = tx.backend();
+    let readable: Vec<OrgId> = tx.scope().read.iter().copied().collect();
+    if tx.filtered() && readable.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let e = match backend {
+        Backend::Postgres => "$1",
+        Backend::Sqlite => "?",
+    };
+    let filter = if tx.filtered() {
+        format!(
+            "WHERE o.id IN ({})",
+            placeholders(backend, 2, readable.len()).join(", ")
+        )
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT o.id AS org_id, o.kind, o.name, o.prefecture_id, o.created_at, l.analysis_id, \
+           l.document_id, l.version_id, l.seq, l.items, l.statuses \
+         FROM organisations o \
+         LEFT JOIN analysis_latest l ON l.org_id = o.id AND l.edition = {e} \
+         {filter} ORDER BY o.name, o.id, l.document_id"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![edition.into()];
+    if tx.filtered() {
+        values.extend(readable.iter().map(|o| sea_orm::Value::from(o.as_uuid())));
+    }
+    let rows = tx
+        .conn()
+        .query_all_raw(Statement::from_sql_and_values(backend.db(), sql, values))
+        .await?;
+    let mut orgs: Vec<Organisation> = Vec::new();
+    let mut summaries = Vec::new();
+    for r in &rows {
+        let org_id = OrgId::from_uuid(r.try_get("", "org_id")?);
+        if orgs.last().is_none_or(|o| o.id != org_id) {
+            let kind: String = r.try_get("", "kind")?;
+            let prefecture: Option<uuid::Uuid> = r.try_get("", "prefecture_id")?;
+            orgs.push(Organisation {
+                id: org_id,
+                kind: OrgKind::parse(&kind)?,
+                name: r.try_get("", "name")?,
+                prefecture_id: prefecture.map(OrgId::from_uuid),
+                created_at: r.try_get("", "created_at")?,
+            });
+        }
+        let analysis: Option<uuid::Uuid> = r.try_get("", "analysis_id")?;
+        let Some(analysis) = analysis else {
+            continue;
+        };
+        summaries.push(SummaryRow {
+            analysis_id: AnalysisId::from_uuid(analysis),
+            org_id,
+            document_id: DocumentId::from_uuid(r.try_get("", "document_id")?),
+            version_id: VersionId::from_uuid(r.try_get("", "version_id")?),
+            seq: r.try_get("", "seq")?,
+            items: r.try_get("", "items")?,
+            statuses: r.try_get("", "statuses")?,
+        });
+    }
+    Ok((orgs, summaries))
 }
 
 /// An analysis by id. A foreign or missing id is NotFound alike.
