@@ -35,6 +35,9 @@ pub struct Api {
     services: Services,
 }
 
+/// A request refused before execution: the response to send and the operation type.
+type Refusal = Box<(Response, &'static str)>;
+
 /// A request that passed the checks, with what telemetry needs to know about it.
 struct Prepared {
     request: Request,
@@ -63,7 +66,7 @@ impl Api {
         let started = Instant::now();
         let (response, kind) = async {
             match self.prepare(request, None) {
-                Err((response, kind)) => (response, kind),
+                Err(refusal) => *refusal,
                 Ok(p) => {
                     telemetry::record_operation(&tracing::Span::current(), p.kind, p.name);
                     let mut response = self.schema.execute(p.request).await;
@@ -88,7 +91,10 @@ impl Api {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         match self.prepare(request, session_data.as_deref()) {
-            Err((response, _)) => stream::once(async move { response }).boxed(),
+            Err(refusal) => {
+                let (response, _) = *refusal;
+                stream::once(async move { response }).boxed()
+            }
             Ok(p) => {
                 telemetry::count_executed(p.kind);
                 Executor::execute_stream(&self.schema, p.request, session_data)
@@ -103,11 +109,7 @@ impl Api {
 
     /// Steps 1 and 2: the context, then our parse and limits. A refusal comes back as the
     /// response to send, with the operation type when it is known.
-    fn prepare(
-        &self,
-        mut request: Request,
-        session: Option<&Data>,
-    ) -> Result<Prepared, (Response, &'static str)> {
+    fn prepare(&self, mut request: Request, session: Option<&Data>) -> Result<Prepared, Refusal> {
         let caller = caller_of(&request.data)
             .or_else(|| session.and_then(caller_of))
             .cloned()
@@ -131,7 +133,7 @@ impl Api {
         let refuse = |e: ServerError| {
             let mut errors = vec![e];
             normalise(&mut errors);
-            (Response::from_errors(errors), kind)
+            Box::new((Response::from_errors(errors), kind))
         };
         check(
             &document,
