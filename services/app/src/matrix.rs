@@ -191,16 +191,17 @@ pub async fn matrix(
 ) -> Result<Matrix> {
     let catalog = catalog::catalog(edition)?;
     let fingerprint = catalog_fingerprint(edition, &catalog);
-    let tx = store.begin(scope, Mode::Read).await?;
-    let (readable, summaries) =
-        analyses::readable_with_summaries(&tx, &edition.to_string()).await?;
-    let selected = select_orgs(&readable, query)?;
+    let read = analyses::readable_with_summaries_cached(store, scope, &edition.to_string()).await?;
+    let (readable, summaries) = (&read.0, &read.1);
+    let selected = select_orgs(readable, query)?;
     // Full rows: every catalog item's status, by catalog position.
     let mut full: Vec<FullRow<'_>> = Vec::with_capacity(selected.len());
-    let mut by_org: HashMap<OrgId, Vec<analyses::SummaryRow>> = HashMap::new();
+    let mut by_org: HashMap<OrgId, Vec<&analyses::SummaryRow>> = HashMap::new();
     for s in summaries {
         by_org.entry(s.org_id).or_default().push(s);
     }
+    // Only a summary of another catalog version needs the findings, in a transaction opened then.
+    let mut tx: Option<Tx> = None;
     for o in &selected {
         match by_org.remove(&o.id) {
             Some(list) => {
@@ -209,20 +210,27 @@ pub async fn matrix(
                         if s.items == fingerprint && s.statuses.len() == catalog.items.len() {
                             s.statuses.bytes().map(from_letter).collect()
                         } else {
-                            let map = statuses_from_findings(&tx, s.analysis_id).await?;
+                            let t = match tx.take() {
+                                Some(t) => t,
+                                None => store.begin(scope, Mode::Read).await?,
+                            };
+                            let map = statuses_from_findings(&t, s.analysis_id).await?;
+                            tx = Some(t);
                             catalog
                                 .items
                                 .iter()
                                 .map(|i| map.get(&i.id).copied())
                                 .collect()
                         };
-                    full.push((o, Some(s), statuses));
+                    full.push((o, Some(s.clone()), statuses));
                 }
             }
             None => full.push((o, None, vec![None; catalog.items.len()])),
         }
     }
-    tx.rollback().await?;
+    if let Some(t) = tx {
+        t.rollback().await?;
+    }
 
     let mut columns: Vec<usize> = catalog
         .items

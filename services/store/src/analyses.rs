@@ -1,5 +1,7 @@
 //! Analysis results per version × model edition, their findings, and the coordinator matrix.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -12,7 +14,9 @@ use crate::documents::check_write;
 use crate::entity::{analysis, finding, version};
 use crate::error::{Result, StoreError, write_err};
 use crate::model::{AnalysisStatus, OrgKind, Organisation};
-use crate::store::{Backend, Tx};
+use crate::read_cache::MatrixRead;
+use crate::store::{Backend, Mode, Store, Tx};
+use crate::tenancy::TenantScope;
 
 /// One finding of an analysis: the status of a model item, with the reasons (and evidence) as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -318,6 +322,7 @@ async fn insert_summary(
         .execute_raw(Statement::from_sql_and_values(backend.db(), latest, values))
         .await
         .map_err(write_err)?;
+    tx.changes_matrix_reads();
     Ok(())
 }
 
@@ -453,6 +458,30 @@ pub async fn readable_with_summaries(
         });
     }
     Ok((orgs, summaries))
+}
+
+/// [`readable_with_summaries`] for `scope`, from the store's short-lived cache when nothing it
+/// read has changed since ([`crate::read_cache`]), else in a read transaction of its own.
+pub async fn readable_with_summaries_cached(
+    store: &Store,
+    scope: &TenantScope,
+    edition: &str,
+) -> Result<Arc<MatrixRead>> {
+    let key = (
+        store.app_filter_on(),
+        scope.read.iter().copied().collect::<Vec<OrgId>>(),
+        edition.to_owned(),
+    );
+    if let Some(hit) = store.reads.get(&key) {
+        return Ok(hit);
+    }
+    // The generation before the read: a write committing meanwhile makes this entry stale.
+    let generation = store.reads.generation();
+    let tx = store.begin(scope, Mode::Read).await?;
+    let value = Arc::new(readable_with_summaries(&tx, edition).await?);
+    tx.rollback().await?;
+    store.reads.put(key, generation, Arc::clone(&value));
+    Ok(value)
 }
 
 /// An analysis by id. A foreign or missing id is NotFound alike.

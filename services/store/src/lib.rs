@@ -11,6 +11,7 @@ pub mod members;
 pub mod model;
 pub mod orgs;
 pub mod provision;
+pub mod read_cache;
 mod scope;
 pub mod sessions;
 mod store;

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
@@ -11,6 +13,7 @@ use sea_orm::{
 use taisho_migration::{Migrator, MigratorTrait};
 
 use crate::error::{Result, StoreError};
+use crate::read_cache::ReadCache;
 use crate::tenancy::{Actor, TenantScope};
 
 /// Which database the store talks to.
@@ -74,6 +77,7 @@ pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
     app_filter: bool,
+    pub(crate) reads: Arc<ReadCache>,
 }
 
 impl Store {
@@ -90,6 +94,7 @@ impl Store {
             db,
             backend,
             app_filter: true,
+            reads: Arc::default(),
         })
     }
 
@@ -105,6 +110,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(crate) fn app_filter_on(&self) -> bool {
+        self.app_filter
     }
 
     /// Names of migrations the database has not applied yet.
@@ -173,6 +182,8 @@ impl Store {
             backend: self.backend,
             app_filter: self.app_filter,
             mode,
+            reads: Arc::clone(&self.reads),
+            reads_changed: AtomicBool::new(false),
             span,
         })
     }
@@ -249,6 +260,9 @@ pub struct Tx {
     backend: Backend,
     app_filter: bool,
     mode: Mode,
+    reads: Arc<ReadCache>,
+    /// Set by writes that change what cached matrix reads saw; bumps the cache at commit.
+    reads_changed: AtomicBool,
     /// `store.tx`, closed when the transaction ends.
     span: tracing::Span,
 }
@@ -270,10 +284,20 @@ impl Tx {
 
     pub async fn commit(self) -> Result<()> {
         let span = self.span.clone();
+        let changed = self.reads_changed.load(Ordering::Acquire);
+        let reads = Arc::clone(&self.reads);
         let result = self.txn.commit().await;
         span.record("outcome", if result.is_ok() { "commit" } else { "error" });
         result?;
+        if changed {
+            reads.bump();
+        }
         Ok(())
+    }
+
+    /// This transaction changes what the matrix reads; cached reads end when it commits.
+    pub(crate) fn changes_matrix_reads(&self) {
+        self.reads_changed.store(true, Ordering::Release);
     }
 
     pub async fn rollback(self) -> Result<()> {

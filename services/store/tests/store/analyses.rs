@@ -116,3 +116,50 @@ backend_test! {
         tx.rollback().await.unwrap();
     }
 }
+
+backend_test! {
+    async fn cached_matrix_reads_see_every_committed_analysis_of_this_store_at_once(db) {
+        let w = World::build(&db.store, 2, 0).await;
+        let coordinator = user_scope(&db.store, w.coordinator).await;
+        let member = user_scope(&db.store, w.members[0].admin).await;
+        let read = |s| analyses::readable_with_summaries_cached(&db.store, s, "cache");
+        assert!(read(&coordinator).await.unwrap().1.is_empty());
+        // Cached now; a committed recording through this store ends the cached read at once.
+        let v = w.members[0].versions[1];
+        let tx = db.store.begin(&member, Mode::Write).await.unwrap();
+        let f = [Finding { item_id: "1.1".into(), status: "covered".into(), reasons: json!([]) }];
+        analyses::record(&tx, v, "cache", AnalysisStatus::Done, json!({}), &f).await.unwrap();
+        // Not yet committed: the cached read still stands, and it is the truth.
+        assert!(read(&coordinator).await.unwrap().1.is_empty());
+        tx.commit().await.unwrap();
+        let after = read(&coordinator).await.unwrap();
+        assert_eq!(after.1.len(), 1);
+        assert_eq!(after.1[0].version_id, v);
+        // Another scope reads through its own key: the member sees itself only.
+        let mine = read(&member).await.unwrap();
+        assert_eq!(mine.0.iter().map(|o| o.id).collect::<Vec<_>>(), vec![w.members[0].org]);
+        assert_eq!(mine.1.len(), 1);
+        let other = user_scope(&db.store, w.members[1].admin).await;
+        let theirs = read(&other).await.unwrap();
+        assert!(theirs.1.is_empty(), "{theirs:?}");
+    }
+}
+
+backend_test! {
+    async fn cached_matrix_reads_see_other_processes_writes_within_the_max_age(db) {
+        let w = World::build(&db.store, 1, 0).await;
+        let coordinator = user_scope(&db.store, w.coordinator).await;
+        let member = user_scope(&db.store, w.members[0].admin).await;
+        let read = || analyses::readable_with_summaries_cached(&db.store, &coordinator, "elsewhere");
+        assert!(read().await.unwrap().1.is_empty());
+        // Another process (a second pool on the same database) records an analysis.
+        let other = taisho_store::Store::connect(&db.url).await.unwrap();
+        let tx = other.begin(&member, Mode::Write).await.unwrap();
+        let f = [Finding { item_id: "1.1".into(), status: "covered".into(), reasons: json!([]) }];
+        let v = w.members[0].versions[0];
+        analyses::record(&tx, v, "elsewhere", AnalysisStatus::Done, json!({}), &f).await.unwrap();
+        tx.commit().await.unwrap();
+        tokio::time::sleep(taisho_store::read_cache::MAX_AGE).await;
+        assert_eq!(read().await.unwrap().1.len(), 1);
+    }
+}
