@@ -212,6 +212,6 @@ impl MatrixQuery {
         let m = app::matrix(&rc.services().store, scope, &query, edition)
             .await
             .gql()?;
-        Ok(Matrix(Arc::new(m)))
+        Ok(Matrix(m))
     }
 }

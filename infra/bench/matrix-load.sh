@@ -147,6 +147,13 @@ run_oha() { # name, then oha arguments
 
 say "oha -c $CONCURRENCY -z $DURATION: /healthz (baseline), then the matrix"
 HEALTH=$(run_oha healthz "$BASE/healthz")
+# Warm-up, not measured: the database pool grows to its size and each connection prepares its
+# statements, as a long-running server's have.
+WARMUP=${WARMUP:-3s}
+if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
+    "$OHA" --no-tui --output-format json -c "$CONCURRENCY" -z "$WARMUP" -m POST -H "$AUTH" \
+        -H 'Content-Type: application/json' -d "$LOAD_BODY" "$BASE/graphql" >/dev/null
+fi
 # PERF_DATA=<file>: record a system-wide profile (server and PostgreSQL) during the matrix run.
 PERF_PID=""
 if [[ -n "${PERF_DATA:-}" ]]; then

@@ -188,10 +188,84 @@ pub async fn matrix(
     scope: &TenantScope,
     query: &MatrixQuery,
     edition: EditionId,
+) -> Result<SharedMatrix> {
+    let read = analyses::readable_with_summaries_cached(store, scope, &edition.to_string()).await?;
+    if let Some(m) = built::get(&read, query, edition) {
+        return Ok(m);
+    }
+    let m = Arc::new(build(store, scope, query, edition, &read).await?);
+    built::put(read, query, edition, Arc::clone(&m));
+    Ok(m)
+}
+
+/// Matrices built from a cached read ([`analyses::readable_with_summaries_cached`]): a matrix is a
+/// function of that read, the query and the edition, so the same read object (held by the entry,
+/// so its address cannot be reused) with the same query gives the same matrix.
+mod built {
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use taisho_guideline::EditionId;
+    use taisho_store::read_cache::MatrixRead;
+
+    use super::{MatrixQuery, SharedMatrix};
+
+    const MAX_ENTRIES: usize = 64;
+
+    struct Entry {
+        read: Arc<MatrixRead>,
+        query: MatrixQuery,
+        edition: EditionId,
+        matrix: SharedMatrix,
+    }
+
+    fn entries() -> &'static Mutex<Vec<Entry>> {
+        static ENTRIES: OnceLock<Mutex<Vec<Entry>>> = OnceLock::new();
+        ENTRIES.get_or_init(Default::default)
+    }
+
+    pub(super) fn get(
+        read: &Arc<MatrixRead>,
+        query: &MatrixQuery,
+        edition: EditionId,
+    ) -> Option<SharedMatrix> {
+        let entries = entries().lock().ok()?;
+        entries
+            .iter()
+            .find(|e| Arc::ptr_eq(&e.read, read) && e.edition == edition && &e.query == query)
+            .map(|e| Arc::clone(&e.matrix))
+    }
+
+    pub(super) fn put(
+        read: Arc<MatrixRead>,
+        query: &MatrixQuery,
+        edition: EditionId,
+        matrix: SharedMatrix,
+    ) {
+        if let Ok(mut entries) = entries().lock() {
+            // Entries of superseded reads are useless: drop them first, then the oldest.
+            entries.retain(|e| Arc::strong_count(&e.read) > 1);
+            if entries.len() >= MAX_ENTRIES {
+                entries.remove(0);
+            }
+            entries.push(Entry {
+                read,
+                query: query.clone(),
+                edition,
+                matrix,
+            });
+        }
+    }
+}
+
+async fn build(
+    store: &Store,
+    scope: &TenantScope,
+    query: &MatrixQuery,
+    edition: EditionId,
+    read: &taisho_store::read_cache::MatrixRead,
 ) -> Result<Matrix> {
     let catalog = catalog::catalog(edition)?;
     let fingerprint = catalog_fingerprint(edition, &catalog);
-    let read = analyses::readable_with_summaries_cached(store, scope, &edition.to_string()).await?;
     let (readable, summaries) = (&read.0, &read.1);
     let selected = select_orgs(readable, query)?;
     // Full rows: every catalog item's status, by catalog position.
