@@ -11,7 +11,8 @@
 //! and boxed futures per field), which was about a tenth of the server's CPU on a matrix request.
 
 use std::any::TypeId;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_graphql::futures_util::StreamExt as _;
@@ -33,6 +34,34 @@ pub struct Api {
     schema: TaishoSchema,
     config: SchemaConfig,
     services: Services,
+    parsed: Arc<ParseCache>,
+}
+
+/// Parsed documents by query text: clients send the same few queries again and again, and a
+/// clone is cheaper than a parse. Only documents that parsed, of short queries, are kept; the
+/// limits are still checked on every request (they depend on the variables).
+#[derive(Default)]
+struct ParseCache(Mutex<HashMap<String, ExecutableDocument>>);
+
+impl ParseCache {
+    const MAX_QUERY: usize = 16 * 1024;
+    const MAX_ENTRIES: usize = 256;
+
+    fn parse(&self, query: &str) -> Option<ExecutableDocument> {
+        if let Some(doc) = self.0.lock().ok().and_then(|m| m.get(query).cloned()) {
+            return Some(doc);
+        }
+        let doc = async_graphql::parser::parse_query(query).ok()?;
+        if query.len() <= Self::MAX_QUERY
+            && let Ok(mut m) = self.0.lock()
+        {
+            if m.len() >= Self::MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(query.to_owned(), doc.clone());
+        }
+        Some(doc)
+    }
 }
 
 /// A request refused before execution: the response to send and the operation type.
@@ -51,6 +80,7 @@ impl Api {
             schema,
             config,
             services,
+            parsed: Arc::default(),
         }
     }
 
@@ -122,7 +152,7 @@ impl Api {
         // Checked on our own parse first: async-graphql's parse step walks fragment spreads for
         // its recursion-depth check without a budget, which nested fragments make exponential.
         // A query that does not parse is left to the schema, which reports the syntax error.
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        let Some(document) = self.parsed.parse(&request.query) else {
             return Ok(Prepared {
                 request,
                 kind: "unknown",
