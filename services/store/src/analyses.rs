@@ -181,11 +181,7 @@ pub struct MatrixCell {
 /// a successful analysis with `edition`: one query, no recomputation. Ordered by organisation,
 /// document, item.
 pub async fn matrix(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<MatrixCell>> {
-    let orgs: Vec<OrgId> = orgs
-        .iter()
-        .copied()
-        .filter(|o| tx.app_allows(tx.scope().can_read(*o)))
-        .collect();
+    let orgs = readable_of(tx, orgs);
     if orgs.is_empty() {
         return Ok(Vec::new());
     }
@@ -345,11 +341,7 @@ pub struct SummaryRow {
 /// has a successful analysis with `edition`: one indexed query of one table, one row per document.
 /// Ordered by organisation, then document.
 pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<SummaryRow>> {
-    let orgs: Vec<OrgId> = orgs
-        .iter()
-        .copied()
-        .filter(|o| tx.app_allows(tx.scope().can_read(*o)))
-        .collect();
+    let orgs = readable_of(tx, orgs);
     if orgs.is_empty() {
         return Ok(Vec::new());
     }
@@ -372,19 +364,8 @@ pub async fn summaries(tx: &Tx, orgs: &[OrgId], edition: &str) -> Result<Vec<Sum
         .await?;
     rows.iter()
         .map(|r| {
-            let org_id = OrgId::from_uuid(r.try_get("", "org_id")?);
-            let document_id = DocumentId::from_uuid(r.try_get("", "document_id")?);
-            let version_id = VersionId::from_uuid(r.try_get("", "version_id")?);
-            let seq: i32 = r.try_get("", "seq")?;
-            Ok(SummaryRow {
-                analysis_id: AnalysisId::from_uuid(r.try_get("", "analysis_id")?),
-                org_id,
-                document_id,
-                version_id,
-                seq,
-                items: r.try_get("", "items")?,
-                statuses: r.try_get("", "statuses")?,
-            })
+            let analysis = r.try_get("", "analysis_id")?;
+            summary_row(r, AnalysisId::from_uuid(analysis))
         })
         .collect()
 }
@@ -447,17 +428,30 @@ pub async fn readable_with_summaries(
         let Some(analysis) = analysis else {
             continue;
         };
-        summaries.push(SummaryRow {
-            analysis_id: AnalysisId::from_uuid(analysis),
-            org_id,
-            document_id: DocumentId::from_uuid(r.try_get("", "document_id")?),
-            version_id: VersionId::from_uuid(r.try_get("", "version_id")?),
-            seq: r.try_get("", "seq")?,
-            items: r.try_get("", "items")?,
-            statuses: r.try_get("", "statuses")?,
-        });
+        summaries.push(summary_row(r, AnalysisId::from_uuid(analysis))?);
     }
     Ok((orgs, summaries))
+}
+
+/// A [`SummaryRow`] from a row with `analysis_latest`'s columns.
+fn summary_row(r: &sea_orm::QueryResult, analysis_id: AnalysisId) -> Result<SummaryRow> {
+    Ok(SummaryRow {
+        analysis_id,
+        org_id: OrgId::from_uuid(r.try_get("", "org_id")?),
+        document_id: DocumentId::from_uuid(r.try_get("", "document_id")?),
+        version_id: VersionId::from_uuid(r.try_get("", "version_id")?),
+        seq: r.try_get("", "seq")?,
+        items: r.try_get("", "items")?,
+        statuses: r.try_get("", "statuses")?,
+    })
+}
+
+/// The organisations of `orgs` the scope reads (all of them with the test switch off).
+fn readable_of(tx: &Tx, orgs: &[OrgId]) -> Vec<OrgId> {
+    orgs.iter()
+        .copied()
+        .filter(|o| tx.app_allows(tx.scope().can_read(*o)))
+        .collect()
 }
 
 /// [`readable_with_summaries`] for `scope`, from the store's short-lived cache when nothing it
