@@ -485,7 +485,9 @@ both_backends!(
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let res = upload(&h, "long", long_policy(12)).await;
+        // Long enough that the analysis is still running when the shutdown reaches the pool, even on a
+        // busy machine (12 copies sometimes finished first under CI load).
+        let res = upload(&h, "long", long_policy(40)).await;
         assert_eq!(res.status(), StatusCode::OK);
         loop {
             let c = taisho_app::runtime::job_counts(&store)
