@@ -291,8 +291,10 @@ impl User {
         ids::id(self.0.id)
     }
 
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// Shown to the user itself and to the admins of its organisations only; null for others
+    /// (coordinators and grantees see names, not addresses).
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
     }
 
     async fn display_name(&self) -> &str {

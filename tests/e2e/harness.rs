@@ -190,7 +190,12 @@ impl PgDb {
 
     /// URL as the runtime role (no BYPASSRLS), as production serves.
     pub fn app_url(&self) -> String {
-        format!("postgres://taisho_app@{}/{}", pg_host(), self.name)
+        self.app_url_at(&pg_host())
+    }
+
+    /// URL as the runtime role through `host` (`HOST:PORT`), e.g. a test's TCP proxy.
+    pub fn app_url_at(&self, host: &str) -> String {
+        format!("postgres://taisho_app@{host}/{}", self.name)
     }
 }
 
@@ -234,6 +239,9 @@ pub struct ServerOptions {
     /// Contents of a TOML config file passed with `--config`.
     pub config_toml: Option<String>,
     pub env: Vec<(String, String)>,
+    /// PostgreSQL: the server reaches the database at this `HOST:PORT` (a test's proxy) instead of
+    /// the test server's own address. Migrations still go direct.
+    pub database_host: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -243,6 +251,7 @@ impl Default for ServerOptions {
             demo_members: 4,
             config_toml: Some(RAISED_RATE_LIMITS.to_owned()),
             env: Vec::new(),
+            database_host: None,
         }
     }
 }
@@ -304,6 +313,7 @@ const CLEARED_ENV: &[&str] = &[
     "TAISHO_GRAPHQL_MAX_COMPLEXITY",
     "TAISHO_GRAPHQL_MAX_ALIASES",
     "TAISHO_GRAPHQL_MAX_PAGE_SIZE",
+    "TAISHO_TRUSTED_PROXIES",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_TRACES_EXPORTER",
 ];
@@ -343,7 +353,11 @@ impl Server {
                     "taisho migrate: {}",
                     String::from_utf8_lossy(&out.stderr)
                 );
-                store_args.extend(["--database-url".to_owned(), db.app_url()]);
+                let url = match &options.database_host {
+                    Some(host) => db.app_url_at(host),
+                    None => db.app_url(),
+                };
+                store_args.extend(["--database-url".to_owned(), url]);
                 store_env.push(("TAISHO_KEY_SECRET".to_owned(), random_secret()));
                 Some(db)
             }

@@ -27,5 +27,7 @@ mod api;
 mod diff;
 mod isolation;
 mod matrix;
+mod outage;
 mod seeds;
 mod selftest;
+mod sign_in;

@@ -188,7 +188,7 @@ taisho_store::backend_test! {
         assert!(password.len() >= 20);
         let user_id = r["data"]["createUser"]["user"]["id"].clone();
         // The new user signs in with the initial password.
-        let (_, caller) = w.services.sessions.sign_in(&email, &password, None).await.unwrap();
+        let (_, caller) = w.services.sessions.sign_in(&email, &password, None, None).await.unwrap();
         assert_eq!(caller.org(), Some(w.town.id));
         // Duplicate email: invalid argument.
         let r = w.run(&admin, create, json!({ "org": org_gid(w.town.id), "email": email })).await;
@@ -263,4 +263,50 @@ async fn audit(w: &World, body: &Body) -> Vec<(String, String)> {
     let entries = taisho_store::audit::list(&tx, body.id, 1000).await.unwrap();
     tx.rollback().await.unwrap();
     entries.into_iter().map(|e| (e.action, e.outcome)).collect()
+}
+
+taisho_store::backend_test! {
+    async fn members_email_addresses_are_shown_only_to_their_organisations_admins(db) {
+        let w = world(db).await;
+        let q = "query($id: ID!) { organisation(id: $id) {
+            memberships(first: 10) { nodes { role user { id email displayName } } } } }";
+        let emails = async |caller| -> Vec<(String, Option<String>)> {
+            let r = w.run(&caller, q, json!({ "id": org_gid(w.town.id) })).await;
+            assert!(r.get("errors").is_none(), "{r:#}");
+            r["data"]["organisation"]["memberships"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| (n["role"].as_str().unwrap().to_owned(), n["user"]["email"].as_str().map(str::to_owned)))
+                .collect()
+        };
+        // The town's own admin sees every member's address.
+        let seen = emails(w.session(w.town.admin, w.town.id)).await;
+        assert_eq!(seen.len(), 3);
+        assert!(seen.iter().all(|(_, e)| e.is_some()), "{seen:?}");
+        // A member who is not an admin sees only its own.
+        let seen = emails(w.session(w.town.viewer, w.town.id)).await;
+        let shown: Vec<&str> = seen.iter().filter(|(_, e)| e.is_some()).map(|(r, _)| r.as_str()).collect();
+        assert_eq!(shown, ["VIEWER"], "{seen:?}");
+        // The prefecture's admin (coordinator of the town) and the consultancy's admin (grantee)
+        // see names, not addresses.
+        for caller in [
+            w.session(w.prefecture.admin, w.prefecture.id),
+            w.session(w.consultancy.admin, w.consultancy.id),
+        ] {
+            let seen = emails(caller).await;
+            assert_eq!(seen.len(), 3);
+            assert!(seen.iter().all(|(_, e)| e.is_none()), "{seen:?}");
+        }
+        // The same through node(User).
+        let r = w
+            .run(
+                &w.session(w.prefecture.admin, w.prefecture.id),
+                "query($id: ID!) { node(id: $id) { ... on User { displayName email } } }",
+                json!({ "id": crate::gid("User", w.town.admin.as_uuid()) }),
+            )
+            .await;
+        assert!(r["data"]["node"]["displayName"].is_string(), "{r:#}");
+        assert_eq!(r["data"]["node"]["email"], json!(null), "{r:#}");
+    }
 }

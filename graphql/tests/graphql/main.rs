@@ -5,6 +5,7 @@
 mod accounts;
 mod analysis_flow;
 mod diff_matrix;
+mod grantee_text;
 mod limits;
 mod sdl;
 mod snapshots;

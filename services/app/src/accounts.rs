@@ -4,6 +4,7 @@
 //! blocking threads, never on async executor threads, behind a semaphore: a burst of sign-ins queues
 //! instead of allocating 19 MiB per request until memory runs out.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,6 +19,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
+use crate::throttle::{SignInThrottle, ThrottleConfig};
 
 /// Argon2id cost parameters. The OWASP floor (m = 19 MiB, t = 2, p = 1) is enforced: weaker
 /// settings are a configuration error, not a trade-off this service offers.
@@ -259,6 +261,7 @@ pub struct NewUser<'a> {
 pub struct Accounts {
     store: Store,
     hasher: PasswordHasher,
+    throttle: Arc<SignInThrottle>,
 }
 
 impl Accounts {
@@ -266,7 +269,31 @@ impl Accounts {
         Ok(Accounts {
             store,
             hasher: PasswordHasher::new(config)?,
+            throttle: Arc::new(SignInThrottle::new(ThrottleConfig::default())),
         })
+    }
+
+    /// [`Accounts::sign_in`] from the client address `client`, throttled per account
+    /// ([`crate::throttle`]): a throttled attempt is [`AppError::Throttled`] before any password
+    /// work, whatever the password.
+    pub async fn sign_in_from(
+        &self,
+        email: &str,
+        password: &str,
+        org: Option<OrgId>,
+        client: Option<IpAddr>,
+    ) -> Result<Principal> {
+        let now = std::time::Instant::now();
+        if let Err(wait) = self.throttle.check(email, client, now) {
+            return Err(AppError::Throttled(wait));
+        }
+        let result = self.sign_in(email, password, org).await;
+        match &result {
+            Err(AppError::InvalidCredentials) => self.throttle.failed(email, client, now),
+            Ok(_) | Err(AppError::ChooseOrganisation(_)) => self.throttle.succeeded(email, client),
+            Err(_) => {}
+        }
+        result
     }
 
     pub fn hasher(&self) -> &PasswordHasher {

@@ -324,16 +324,65 @@ fn spans(ops: Vec<JsonOp>) -> Vec<Span> {
     out
 }
 
+/// A reason for a caller without text access: its kind and the model's words only. The engine's
+/// terms and message may quote the policy (「3文字」となっており…), so the message is rebuilt from
+/// the kind, and only the terms that the model's text or the item's elements contain are kept.
+fn withheld_reason(
+    kind: ReasonKind,
+    terms: Vec<String>,
+    model: &str,
+    item: Option<&Item>,
+) -> Reason {
+    let from_model = |t: &String| {
+        !t.is_empty()
+            && (model.contains(t.as_str())
+                || item.is_some_and(|i| {
+                    i.elements
+                        .iter()
+                        .any(|e| e.term == *t || e.variants.contains(t))
+                }))
+    };
+    let terms: Vec<String> = terms.into_iter().filter(from_model).collect();
+    let quoted = if terms.is_empty() {
+        String::new()
+    } else {
+        format!("（例文：「{}」）", terms.join("」「"))
+    };
+    let message = match kind {
+        ReasonKind::ModalityDowngrade => {
+            format!("例文より義務の程度が弱い表現になっています{quoted}。")
+        }
+        ReasonKind::HedgeAdded => "例文にない限定が加わり、例外を認める規定になっています。".into(),
+        ReasonKind::FrequencyRemoved => format!("例文の定める頻度が記載されていません{quoted}。"),
+        ReasonKind::ElementMissing => format!("例文の記載事項が含まれていません{quoted}。"),
+        ReasonKind::ScopeNarrowed => format!("例文より対象が狭められています{quoted}。"),
+        ReasonKind::ThresholdLowered => "例文の基準より弱い値になっています。".into(),
+        ReasonKind::ActorChanged => format!("例文と異なる者が行うことになっています{quoted}。"),
+    };
+    Reason {
+        kind,
+        terms,
+        message,
+    }
+}
+
 fn finding(f: JsonFinding, text: bool, catalog: Option<&Catalog>) -> Option<Finding> {
     let status = FindingStatus::parse(&f.status)?;
+    let item = catalog.and_then(|c| c.item(&f.item));
+    let model = f.evidence.model.as_str();
     let reasons: Vec<Reason> = f
         .reasons
         .into_iter()
         .filter_map(|r| {
-            Some(Reason {
-                kind: ReasonKind::parse(&r.kind)?,
-                terms: r.terms,
-                message: r.message,
+            let kind = ReasonKind::parse(&r.kind)?;
+            Some(if text {
+                Reason {
+                    kind,
+                    terms: r.terms,
+                    message: r.message,
+                }
+            } else {
+                withheld_reason(kind, r.terms, model, item)
             })
         })
         .collect();
@@ -345,7 +394,7 @@ fn finding(f: JsonFinding, text: bool, catalog: Option<&Catalog>) -> Option<Find
         }
     };
     if status == FindingStatus::Omitted
-        && let Some(item) = catalog.and_then(|c| c.item(&f.item))
+        && let Some(item) = item
     {
         item.required_elements().for_each(|e| add(&e.term));
     }

@@ -35,6 +35,10 @@ pub enum AppError {
     Document(#[from] taisho_engine::EngineError),
     #[error(transparent)]
     Queue(#[from] taisho_worker::QueueError),
+    /// Too many failed sign-ins for the account from this address (or from many): retry after the
+    /// wait.
+    #[error("ログインの試行が多すぎます。しばらく待ってから、もう一度お試しください。")]
+    Throttled(std::time::Duration),
     /// The engine could not be set up (dictionary, model) or a runtime resource is missing.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -52,6 +56,7 @@ impl AppError {
             AppError::Queue(taisho_worker::QueueError::Forbidden) => ErrorCode::NotFound,
             AppError::Queue(taisho_worker::QueueError::Store(e)) => e.code(),
             AppError::Unavailable(_) => ErrorCode::Unavailable,
+            AppError::Throttled(_) => ErrorCode::RateLimited,
             AppError::Queue(_) => ErrorCode::Internal,
             AppError::Config(_) | AppError::Hashing(_) => ErrorCode::Internal,
         }

@@ -19,6 +19,7 @@ pub mod progress;
 pub mod runtime;
 pub mod services;
 pub mod sessions;
+pub mod throttle;
 
 pub use error::{AppError, Result};
 pub use services::{Services, ServicesConfig};

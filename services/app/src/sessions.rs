@@ -122,15 +122,20 @@ impl Sessions {
         (now + self.config.idle).min(created + self.config.absolute)
     }
 
-    /// Checks the password ([`Accounts::sign_in`]: same errors, same Argon2 work, audited) and
-    /// opens a session for the user acting for `org` (or its only organisation).
+    /// Checks the password ([`Accounts::sign_in_from`]: same errors, same Argon2 work, audited,
+    /// throttled per account and client address) and opens a session for the user acting for
+    /// `org` (or its only organisation).
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
         org: Option<OrgId>,
+        client: Option<std::net::IpAddr>,
     ) -> Result<(SessionToken, Caller)> {
-        let principal = self.accounts.sign_in(email, password, org).await?;
+        let principal = self
+            .accounts
+            .sign_in_from(email, password, org, client)
+            .await?;
         let Principal::User {
             user,
             acting_org: Some(org),

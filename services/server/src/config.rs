@@ -17,6 +17,7 @@
 //! demo = false
 //! demo_members = 12
 //! shutdown_grace_seconds = 20
+//! trusted_proxies = ["10.0.0.0/8"]   # X-Forwarded-For/-Proto are read only from these peers
 //!
 //! [limits]
 //! body_bytes = 1048576            # JSON requests
@@ -57,6 +58,7 @@ pub const ENV_UPLOAD_LIMIT: &str = "TAISHO_UPLOAD_LIMIT";
 pub const ENV_RATE_LIMIT_IP: &str = "TAISHO_RATE_LIMIT_IP";
 pub const ENV_RATE_LIMIT_KEY: &str = "TAISHO_RATE_LIMIT_KEY";
 pub const ENV_RATE_LIMIT_ORG: &str = "TAISHO_RATE_LIMIT_ORG";
+pub const ENV_TRUSTED_PROXIES: &str = "TAISHO_TRUSTED_PROXIES";
 pub const ENV_GRAPHQL_MAX_DEPTH: &str = "TAISHO_GRAPHQL_MAX_DEPTH";
 pub const ENV_GRAPHQL_MAX_COMPLEXITY: &str = "TAISHO_GRAPHQL_MAX_COMPLEXITY";
 pub const ENV_GRAPHQL_MAX_ALIASES: &str = "TAISHO_GRAPHQL_MAX_ALIASES";
@@ -229,6 +231,9 @@ pub struct Config {
     pub limits: HttpLimits,
     pub rate_limits: RateLimits,
     pub graphql: GraphqlLimits,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (default none:
+    /// the peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for Config {
@@ -247,6 +252,7 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("rate_limits", &self.rate_limits)
             .field("graphql", &self.graphql)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -280,6 +286,7 @@ struct FileConfig {
     demo: Option<bool>,
     demo_members: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -675,6 +682,21 @@ impl Config {
             }
         }
 
+        let trusted_proxies = match (env(ENV_TRUSTED_PROXIES), &file.trusted_proxies) {
+            (Some(v), _) => v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(crate::http::client::parse_proxy)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|p| err(ENV_TRUSTED_PROXIES, p))?,
+            (None, Some(list)) => list
+                .iter()
+                .map(|p| crate::http::client::parse_proxy(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|p| err(&l.file_key("trusted_proxies"), p))?,
+            (None, None) => Vec::new(),
+        };
+
         let store = match url {
             Some(u) => StoreLocation::Url(u),
             None => StoreLocation::Embedded(data_dir.clone()),
@@ -693,6 +715,7 @@ impl Config {
             limits,
             rate_limits,
             graphql,
+            trusted_proxies,
         })
     }
 

@@ -29,7 +29,13 @@ pub fn log(msg: impl std::fmt::Display) {
 
 /// Opens the store the configuration names, saying which.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = runtime::open_store(&config.store, &StoreOptions::default()).await?;
+    // A request waits at most this long for a connection: when the database is down it fails as
+    // UNAVAILABLE (503, Retry-After) after seconds, not half a minute.
+    let options = StoreOptions {
+        acquire_timeout: std::time::Duration::from_secs(5),
+        ..StoreOptions::default()
+    };
+    let store = runtime::open_store(&config.store, &options).await?;
     match &config.store {
         StoreLocation::Embedded(dir) => log(format_args!(
             "store: embedded SQLite {} (migrated)",

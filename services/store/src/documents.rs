@@ -109,10 +109,17 @@ pub async fn list(tx: &Tx, org: OrgId) -> Result<Vec<Document>> {
         .collect())
 }
 
-/// Marks a document unpublished (coordinators then see statuses but not text) or published.
+/// Marks a document unpublished (coordinators then see statuses but not text) or published. Members
+/// of the document's organisation with write access only (not grantees): others get Forbidden.
 pub async fn set_unpublished(tx: &Tx, id: DocumentId, unpublished: bool) -> Result<Document> {
     let m = find(tx, id, false).await?;
-    check_write(tx, OrgId::from_uuid(m.org_id))?;
+    let org = OrgId::from_uuid(m.org_id);
+    check_write(tx, org)?;
+    // Publication is the organisation's own decision: a write grant (which may come without text
+    // access) must not open the text it was not given.
+    if !tx.app_allows(tx.scope().can_write_own(org)) {
+        return Err(StoreError::Forbidden);
+    }
     let mut am: document::ActiveModel = m.into();
     am.unpublished = Set(unpublished);
     let m = am.update(tx.conn()).await.map_err(|e| match e {

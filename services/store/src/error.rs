@@ -30,8 +30,41 @@ impl StoreError {
             // Only raised for objects the scope can read, so naming the refusal reveals nothing.
             StoreError::Forbidden => ErrorCode::Forbidden,
             StoreError::Invalid(_) => ErrorCode::InvalidArgument,
+            StoreError::Db(e) if is_unavailable(e) => ErrorCode::Unavailable,
             _ => ErrorCode::Internal,
         }
+    }
+
+    /// Whether the database could not be reached (down, restarting, refusing connections, pool
+    /// exhausted): a retryable condition, not a bug.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Db(e) if is_unavailable(e))
+    }
+}
+
+/// Connection failures of `e`: sea-orm's connection errors, sqlx's I/O, TLS, protocol and pool
+/// errors, and PostgreSQL's connection exceptions (SQLSTATE class 08) and shutdowns (57P01–57P03).
+fn is_unavailable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    use std::ops::Deref;
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            match inner.deref() {
+                Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::Protocol(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed => true,
+                Sqlx::Database(db) => db.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 

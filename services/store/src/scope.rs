@@ -20,6 +20,7 @@ pub async fn scope_for(principal: &Principal, store: &Store) -> Result<TenantSco
             scope.acting_org = Some(*org);
             scope.read.insert(*org);
             scope.write.insert(*org);
+            scope.own_write.insert(*org);
             scope.text.insert(*org);
             Ok(scope)
         }
@@ -137,6 +138,7 @@ async fn add_org(
                 scope.text.insert(id);
                 if can_write {
                     scope.write.insert(id);
+                    scope.own_write.insert(id);
                 }
                 if is_admin {
                     scope.admin.insert(id);

@@ -47,6 +47,10 @@ pub struct TenantScope {
     pub(crate) read: BTreeSet<OrgId>,
     /// Create documents and versions, store analyses.
     pub(crate) write: BTreeSet<OrgId>,
+    /// Organisations whose documents the caller manages as their own (admins and editors of the
+    /// organisation itself, its write keys, its worker): a subset of `write` without what grants
+    /// add. Publication of a document is decided here, never through a grant.
+    pub(crate) own_write: BTreeSet<OrgId>,
     /// Manage memberships, grants and keys; read the audit log.
     pub(crate) admin: BTreeSet<OrgId>,
     /// Text and original bytes of every document.
@@ -64,6 +68,7 @@ impl TenantScope {
             acting_org: None,
             read: BTreeSet::new(),
             write: BTreeSet::new(),
+            own_write: BTreeSet::new(),
             admin: BTreeSet::new(),
             text: BTreeSet::new(),
             text_published: BTreeSet::new(),
@@ -105,6 +110,11 @@ impl TenantScope {
         self.write.contains(&org)
     }
 
+    /// Whether the caller writes `org`'s documents as a member of `org` (not through a grant).
+    pub fn can_write_own(&self, org: OrgId) -> bool {
+        self.own_write.contains(&org)
+    }
+
     pub fn is_admin(&self, org: OrgId) -> bool {
         self.admin.contains(&org)
     }
@@ -112,6 +122,11 @@ impl TenantScope {
     /// Whether the text of a document of `org` is readable, given whether it is unpublished.
     pub fn can_read_text(&self, org: OrgId, unpublished: bool) -> bool {
         self.text.contains(&org) || (!unpublished && self.text_published.contains(&org))
+    }
+
+    /// The organisations the scope administers.
+    pub fn administered(&self) -> impl Iterator<Item = OrgId> + '_ {
+        self.admin.iter().copied()
     }
 
     pub fn readable(&self) -> impl Iterator<Item = OrgId> + '_ {

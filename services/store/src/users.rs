@@ -82,7 +82,8 @@ pub async fn record_authentication(
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UserProfile {
     pub id: UserId,
-    pub email: String,
+    /// Only for the user itself and the admins of its organisations.
+    pub email: Option<String>,
     pub display_name: String,
     pub disabled: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -120,6 +121,25 @@ pub async fn profiles(tx: &crate::Tx, ids: &[UserId]) -> Result<Vec<UserProfile>
     if visible.is_empty() {
         return Ok(Vec::new());
     }
+    // E-mail addresses are personal data: the user's own, and those of members of organisations
+    // the scope administers. Coordinators and grantees see names only.
+    let scope = tx.scope();
+    let administered: Vec<Uuid> = scope.administered().map(|o| o.as_uuid()).collect();
+    let mut with_email: Vec<Uuid> = if administered.is_empty() {
+        Vec::new()
+    } else {
+        membership::Entity::find()
+            .filter(membership::Column::UserId.is_in(visible.clone()))
+            .filter(membership::Column::OrgId.is_in(administered))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect()
+    };
+    if let Some(me) = scope.user() {
+        with_email.push(me.as_uuid());
+    }
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(visible))
         .all(tx.conn())
@@ -127,7 +147,7 @@ pub async fn profiles(tx: &crate::Tx, ids: &[UserId]) -> Result<Vec<UserProfile>
         .into_iter()
         .map(|u| UserProfile {
             id: UserId::from_uuid(u.id),
-            email: u.email,
+            email: with_email.contains(&u.id).then_some(u.email),
             display_name: u.display_name,
             disabled: u.disabled_at.is_some(),
             created_at: u.created_at,

@@ -16,6 +16,7 @@ mod sessions;
 mod sign_in;
 mod uploads;
 mod validation;
+mod withheld;
 
 use taisho_app::accounts::{Accounts, PasswordConfig};
 use taisho_app::keys::{ApiKeys, KeyConfig};

@@ -54,7 +54,7 @@ taisho_store::backend_test! {
         let store = &db.store;
         let s = sessions(store, SessionConfig::default());
         let o = org(store, &accounts(store)).await;
-        let (token, caller) = s.sign_in(&o.admin_email, PASSWORD, None).await.unwrap();
+        let (token, caller) = s.sign_in(&o.admin_email, PASSWORD, None, None).await.unwrap();
         assert_eq!(token.expose().len(), 43);
         assert_eq!(caller.kind, CallerKind::Session { user: o.admin, org: o.id });
         assert!(caller.is_browser_session());
@@ -92,7 +92,7 @@ taisho_store::backend_test! {
         let s = sessions(store, SessionConfig::default());
         let o = org(store, &accounts(store)).await;
         assert!(matches!(
-            s.sign_in(&o.admin_email, "wrong password!", None).await,
+            s.sign_in(&o.admin_email, "wrong password!", None, None).await,
             Err(AppError::InvalidCredentials)
         ));
         for bad in ["", "x", &"A".repeat(43), &"A".repeat(44), "あ"] {
@@ -106,8 +106,8 @@ taisho_store::backend_test! {
         let store = &db.store;
         let s = sessions(store, SessionConfig::default());
         let o = org(store, &accounts(store)).await;
-        let (token, _) = s.sign_in(&o.viewer_email, PASSWORD, Some(o.id)).await.unwrap();
-        let (other, _) = s.sign_in(&o.viewer_email, PASSWORD, Some(o.id)).await.unwrap();
+        let (token, _) = s.sign_in(&o.viewer_email, PASSWORD, Some(o.id), None).await.unwrap();
+        let (other, _) = s.sign_in(&o.viewer_email, PASSWORD, Some(o.id), None).await.unwrap();
         s.sign_out(token.expose()).await.unwrap();
         s.sign_out(token.expose()).await.unwrap();
         s.sign_out("garbage").await.unwrap();
@@ -129,7 +129,7 @@ taisho_store::backend_test! {
         };
         let s = sessions(store, config);
         let o = org(store, &accounts(store)).await;
-        let (token, _) = s.sign_in(&o.admin_email, PASSWORD, None).await.unwrap();
+        let (token, _) = s.sign_in(&o.admin_email, PASSWORD, None, None).await.unwrap();
         // Used within the idle time, it stays alive beyond its first expiry.
         for _ in 0..3 {
             tokio::time::sleep(std::time::Duration::from_millis(900)).await;
@@ -145,7 +145,7 @@ taisho_store::backend_test! {
         let store = &db.store;
         let o = org(store, &accounts(store)).await;
         let s = sessions(store, SessionConfig::default());
-        let (token, _) = s.sign_in(&o.admin_email, PASSWORD, None).await.unwrap();
+        let (token, _) = s.sign_in(&o.admin_email, PASSWORD, None, None).await.unwrap();
         s.resolve(token.expose()).await.unwrap();
         // Signed in eight days ago (the row's times moved back; the expiry still ahead).
         let past = match db.backend() {
@@ -170,8 +170,8 @@ taisho_store::backend_test! {
         let accounts = accounts(store);
         let s = sessions(store, SessionConfig::default());
         let o = org(store, &accounts).await;
-        let (viewer, _) = s.sign_in(&o.viewer_email, PASSWORD, None).await.unwrap();
-        let (admin, _) = s.sign_in(&o.admin_email, PASSWORD, None).await.unwrap();
+        let (viewer, _) = s.sign_in(&o.viewer_email, PASSWORD, None, None).await.unwrap();
+        let (admin, _) = s.sign_in(&o.admin_email, PASSWORD, None, None).await.unwrap();
         // Removed from the organisation: the session no longer resolves.
         let admin_scope = scope(store, o.admin, o.id).await;
         accounts.remove_member(&admin_scope, o.id, o.viewer).await.unwrap();
@@ -203,9 +203,9 @@ taisho_store::backend_test! {
         let s = sessions(store, SessionConfig::default());
         let a = org(store, &accounts(store)).await;
         let b = org(store, &accounts(store)).await;
-        s.sign_in(&a.viewer_email, PASSWORD, None).await.unwrap();
-        s.sign_in(&a.admin_email, PASSWORD, None).await.unwrap();
-        s.sign_in(&b.admin_email, PASSWORD, None).await.unwrap();
+        s.sign_in(&a.viewer_email, PASSWORD, None, None).await.unwrap();
+        s.sign_in(&a.admin_email, PASSWORD, None, None).await.unwrap();
+        s.sign_in(&b.admin_email, PASSWORD, None, None).await.unwrap();
         let count = async |scope: &taisho_store::TenantScope, sql: &str| -> i64 {
             let tx = store.begin(scope, Mode::Read).await.unwrap();
             let row = tx

@@ -110,7 +110,7 @@ taisho_store::backend_test! {
         let users = taisho_store::users::profiles(&tx, &[user]).await.unwrap();
         tx.rollback().await.unwrap();
         assert_eq!(users.len(), 1);
-        assert_eq!((users[0].email.as_str(), users[0].display_name.as_str()), (good_email.as_str(), "新規 職員"));
+        assert_eq!((users[0].email.as_deref(), users[0].display_name.as_str()), (Some(good_email.as_str()), "新規 職員"));
     }
 }
 

@@ -49,8 +49,9 @@ pub async fn caller(state: &State, req: &HttpRequest) -> Result<Caller, ApiError
 }
 
 /// For requests a browser could be tricked into sending (cookie-authenticated): refuses an
-/// `Origin` (or `Sec-Fetch-Site: cross-site`) that is not this server's own.
-pub fn check_same_origin(req: &HttpRequest) -> Result<(), ApiError> {
+/// `Origin` (or `Sec-Fetch-Site: cross-site`) that is not this server's own: same scheme (`scheme`,
+/// the one the client used, see [`crate::http::client::Proxies::scheme`]), host and port.
+pub fn check_same_origin(req: &HttpRequest, scheme: &str) -> Result<(), ApiError> {
     let refused = || ApiError::forbidden("別のサイトからの要求は受け付けられません。");
     if req
         .headers()
@@ -69,19 +70,22 @@ pub fn check_same_origin(req: &HttpRequest) -> Result<(), ApiError> {
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if same_origin(origin, host) {
+    if same_origin(origin, scheme, host) {
         Ok(())
     } else {
         Err(refused())
     }
 }
 
-/// Whether `origin` (`scheme://host[:port]`) names `host` (`host[:port]` of the Host header),
-/// ignoring a default port on either side.
-fn same_origin(origin: &str, host: &str) -> bool {
-    let Some((scheme, rest)) = origin.split_once("://") else {
+/// Whether `origin` (`scheme://host[:port]`) is `scheme` and names `host` (`host[:port]` of the
+/// Host header), ignoring the scheme's default port on either side.
+fn same_origin(origin: &str, scheme: &str, host: &str) -> bool {
+    let Some((origin_scheme, rest)) = origin.split_once("://") else {
         return false;
     };
+    if !origin_scheme.eq_ignore_ascii_case(scheme) {
+        return false;
+    }
     let default_port = match scheme.to_ascii_lowercase().as_str() {
         "http" => ":80",
         "https" => ":443",
@@ -99,13 +103,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origins_match_their_own_host_only() {
-        assert!(same_origin("http://127.0.0.1:8080", "127.0.0.1:8080"));
-        assert!(same_origin("https://taisho.example", "taisho.example:443"));
-        assert!(same_origin("http://taisho.example:80", "taisho.example"));
-        assert!(!same_origin("http://evil.example", "taisho.example"));
-        assert!(!same_origin("http://127.0.0.1:9999", "127.0.0.1:8080"));
-        assert!(!same_origin("null", "127.0.0.1:8080"));
-        assert!(!same_origin("http://127.0.0.1:8080", ""));
+    fn origins_match_their_own_scheme_host_and_port_only() {
+        assert!(same_origin(
+            "http://127.0.0.1:8080",
+            "http",
+            "127.0.0.1:8080"
+        ));
+        assert!(same_origin(
+            "https://taisho.example",
+            "https",
+            "taisho.example:443"
+        ));
+        assert!(same_origin(
+            "http://taisho.example:80",
+            "http",
+            "taisho.example"
+        ));
+        assert!(!same_origin(
+            "http://evil.example",
+            "http",
+            "taisho.example"
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:9999",
+            "http",
+            "127.0.0.1:8080"
+        ));
+        assert!(!same_origin("null", "http", "127.0.0.1:8080"));
+        assert!(!same_origin("http://127.0.0.1:8080", "http", ""));
+        // The scheme counts: an https page is another origin than this http server, and back.
+        assert!(!same_origin(
+            "https://127.0.0.1:8080",
+            "http",
+            "127.0.0.1:8080"
+        ));
+        assert!(!same_origin(
+            "http://taisho.example",
+            "https",
+            "taisho.example"
+        ));
+        assert!(!same_origin(
+            "https://taisho.example",
+            "http",
+            "taisho.example:443"
+        ));
     }
 }

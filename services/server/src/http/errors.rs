@@ -1,5 +1,6 @@
 //! Every error response of the HTTP layer is GraphQL-shaped:
-//! `{"errors":[{"message":"<Japanese>","extensions":{"code":"…"}}]}`, with `Retry-After` on 429.
+//! `{"errors":[{"message":"<Japanese>","extensions":{"code":"…"}}]}`, with `Retry-After` on 429 and
+//! 503.
 //! [`from_app`] is the one mapping from use-case errors to HTTP statuses; unexpected errors show the
 //! generic message and their cause is logged once.
 
@@ -8,6 +9,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use taisho_app::AppError;
 use taisho_domain::ErrorCode;
+
+/// `Retry-After` of a 503: long enough for a database restart's first attempts, short enough that
+/// clients come back soon.
+pub const RETRY_UNAVAILABLE_SECS: u64 = 5;
 
 /// An error answered before (or instead of) GraphQL execution.
 #[derive(Debug, Clone)]
@@ -90,8 +95,12 @@ impl ApiError {
             .with_message("要求の本文の受信が時間内に終わりませんでした。")
     }
 
+    /// A dependency (the database) is down: retry after [`RETRY_UNAVAILABLE_SECS`].
     pub fn unavailable() -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+        ApiError {
+            retry_after: Some(RETRY_UNAVAILABLE_SECS),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+        }
     }
 
     pub fn internal() -> ApiError {
@@ -165,6 +174,10 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 /// and answered with the generic message.
 pub fn from_app(e: &AppError) -> ApiError {
     let code = e.code();
+    if let AppError::Throttled(wait) = e {
+        return ApiError::rate_limited(crate::http::limits::retry_after(*wait))
+            .with_message(e.to_string());
+    }
     match code {
         ErrorCode::Internal => {
             tracing::error!(error = %e, "request failed");

@@ -6,6 +6,7 @@
 //! tokio runtime (the `taisho serve` command, or a test) and returns once the socket is bound.
 
 pub mod auth;
+pub mod client;
 pub mod errors;
 pub mod limits;
 mod observe;
@@ -37,6 +38,7 @@ pub struct State {
     pub production: bool,
     pub limits: HttpLimits,
     pub workers: WorkersProbe,
+    pub proxies: client::Proxies,
     per_ip: Option<Limiter<IpAddr>>,
     per_key: Option<Limiter<Uuid>>,
     per_org: Option<Limiter<Uuid>>,
@@ -45,12 +47,22 @@ pub struct State {
 impl State {
     /// The per-address limit (every request to the API and sign-in).
     pub fn limit_ip(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
-        let (Some(limiter), Some(peer)) = (&self.per_ip, req.peer_addr()) else {
+        let (Some(limiter), Some(client)) = (&self.per_ip, self.client_addr(req)) else {
             return Ok(());
         };
         limiter
-            .check(peer.ip(), Instant::now())
+            .check(client, Instant::now())
             .map_err(|wait| ApiError::rate_limited(retry_after(wait)))
+    }
+
+    /// The client's address (through trusted proxies).
+    pub fn client_addr(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
+        self.proxies.client_addr(req)
+    }
+
+    /// [`auth::check_same_origin`] with the scheme the client used.
+    pub fn check_same_origin(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+        auth::check_same_origin(req, self.proxies.scheme(req))
     }
 
     /// The per-key and per-organisation limits of an authenticated caller.
@@ -128,6 +140,7 @@ pub async fn start(
         production: config.env.is_production(),
         limits: config.limits,
         workers,
+        proxies: client::Proxies::new(config.trusted_proxies.clone()),
         per_ip: Limiter::new(config.rate_limits.per_ip),
         per_key: Limiter::new(config.rate_limits.per_key),
         per_org: Limiter::new(config.rate_limits.per_org),

@@ -11,8 +11,8 @@ use taisho_app::auth::{self, Caller, Credential, SESSION_COOKIE};
 use taisho_domain::{ErrorCode, OrgId};
 
 use crate::http::State;
-use crate::http::auth::{caller, check_same_origin, credential, session_cookie};
-use crate::http::errors::{ApiError, from_app};
+use crate::http::auth::{caller, credential, session_cookie};
+use crate::http::errors::{ApiError, RETRY_UNAVAILABLE_SECS, from_app};
 use crate::http::limits::{check_length, read_body};
 
 /// The largest sign-in request.
@@ -65,7 +65,24 @@ async fn execute(
     request: async_graphql::Request,
 ) -> Result<HttpResponse, ApiError> {
     let response = state.api.execute(request.data(caller)).await;
-    Ok(HttpResponse::Ok()
+    // A request that failed only because the database is down is a retryable 503, not a 200 with
+    // errors: clients and proxies retry it.
+    let unavailable = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(ErrorCode::Unavailable.as_str()))
+        });
+    let mut builder = if unavailable {
+        let mut b = HttpResponse::ServiceUnavailable();
+        b.insert_header((header::RETRY_AFTER, RETRY_UNAVAILABLE_SECS.to_string()));
+        b
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(builder
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(&response))
 }
@@ -101,7 +118,7 @@ async fn graphql_post(
     check_length(&req, limit)?;
     let caller = caller(&state, &req).await?;
     if caller.is_browser_session() {
-        check_same_origin(&req)?;
+        state.check_same_origin(&req)?;
     }
     state.limit_caller(&caller)?;
     let body = read_body(payload, limit).await?;
@@ -232,7 +249,7 @@ async fn subscription(
     if let Some(c) = upgrade_caller {
         if c.is_browser_session() {
             // A cross-site page must not open a socket riding on the cookie.
-            check_same_origin(&req)?;
+            state.check_same_origin(&req)?;
         }
         state.limit_caller(&c)?;
         // A socket lives long: each operation on it resolves the scope afresh, so a revoked key
@@ -327,7 +344,7 @@ async fn sign_in(
     state: web::Data<State>,
 ) -> Result<HttpResponse, ApiError> {
     state.limit_ip(&req)?;
-    check_same_origin(&req)?;
+    state.check_same_origin(&req)?;
     if media_type(&req).as_deref() != Some("application/json") {
         return Err(ApiError::unsupported_media_type());
     }
@@ -339,7 +356,7 @@ async fn sign_in(
     let (token, caller) = state
         .services
         .sessions
-        .sign_in(&input.email, &input.password, org)
+        .sign_in(&input.email, &input.password, org, state.client_addr(&req))
         .await
         .map_err(|e| match &e {
             taisho_app::AppError::ChooseOrganisation(orgs) => ApiError::new(
@@ -371,7 +388,7 @@ async fn sign_in(
 /// `POST /auth/sign-out`: ends the session and clears the cookie.
 async fn sign_out(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     state.limit_ip(&req)?;
-    check_same_origin(&req)?;
+    state.check_same_origin(&req)?;
     if let Some(token) = session_cookie(&req) {
         state
             .services
@@ -394,15 +411,30 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: database reachable, migrations current, workers alive; 503 when one fails.
+/// How long `/readyz` waits for the database: an orchestrator's probe must get an answer, whatever
+/// the database does (down, partitioned, out of connections).
+const READY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(700);
+
+/// `GET /readyz`: database reachable, migrations current, workers alive; 503 when one fails. Answers
+/// within [`READY_DEADLINE`] (and a little): a check that has not answered by then has failed.
 async fn readyz(state: web::Data<State>) -> HttpResponse {
     let store = &state.services.store;
-    let database = crate::serve::database_reachable(store).await;
-    let migrations = match store.pending_migrations().await {
-        Ok(pending) => pending.is_empty(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: reading migrations failed");
-            false
+    let checks = async {
+        let database = crate::serve::database_reachable(store).await;
+        let migrations = match store.pending_migrations().await {
+            Ok(pending) => pending.is_empty(),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness: reading migrations failed");
+                false
+            }
+        };
+        (database, migrations)
+    };
+    let (database, migrations) = match tokio::time::timeout(READY_DEADLINE, checks).await {
+        Ok(checks) => checks,
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer in time");
+            (false, false)
         }
     };
     let workers = (state.workers)();
