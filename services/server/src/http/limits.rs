@@ -79,6 +79,27 @@ impl<K: Hash + Eq + Copy> Limiter<K> {
         }
     }
 
+    /// Takes up to `tokens` more tokens from `key`'s bucket (never below empty): the cost of a
+    /// refused request on top of the one [`Limiter::check`] took.
+    pub fn charge(&self, key: K, now: Instant, tokens: u32) {
+        let shard = (self.hasher.hash_one(key) as usize) % self.shards.len();
+        let mut map = self.shards[shard]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let burst = f64::from(self.rate.burst.max(1));
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            self.sweep(&mut map, now);
+        }
+        let bucket = map.entry(key).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens =
+            ((bucket.tokens + elapsed * self.rate.rate).min(burst) - f64::from(tokens)).max(0.0);
+        bucket.last = now;
+    }
+
     /// Drops full buckets; if the shard is still at capacity, its least recently used half.
     fn sweep(&self, map: &mut HashMap<K, Bucket>, now: Instant) {
         let refill = Duration::from_secs_f64(f64::from(self.rate.burst.max(1)) / self.rate.rate);
@@ -167,6 +188,24 @@ mod tests {
                 .check(1u32, t0 + Duration::from_millis(500))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_charge_empties_the_bucket_faster_but_never_below_empty() {
+        let limiter = Limiter::new(Rate::new(1.0, 10)).expect("enabled");
+        let t0 = Instant::now();
+        assert!(limiter.check(1u32, t0).is_ok());
+        limiter.charge(1u32, t0, 5);
+        // 10 - 1 - 5 = 4 left.
+        for _ in 0..4 {
+            assert!(limiter.check(1u32, t0).is_ok());
+        }
+        assert!(limiter.check(1u32, t0).is_err());
+        limiter.charge(1u32, t0, 100);
+        // Empty, not in debt: one second brings one token back.
+        assert!(limiter.check(1u32, t0 + Duration::from_secs(1)).is_ok());
+        // Another key is untouched.
+        assert!(limiter.check(2u32, t0).is_ok());
     }
 
     #[test]

@@ -98,19 +98,30 @@ async fn graphql_post(
     } else {
         state.limits.body_bytes
     };
-    check_length(&req, limit)?;
     let caller = caller(&state, &req).await?;
     if caller.is_browser_session() {
         check_same_origin(&req)?;
     }
     state.limit_caller(&caller)?;
-    let body = read_body(payload, limit).await?;
+    // An oversized request counts against the caller's rate limits like any refused one.
+    let refused = |e: ApiError| {
+        if e.status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+            state.charge_refusal(&caller);
+        }
+        e
+    };
+    check_length(&req, limit).map_err(refused)?;
+    let body = read_body(payload, limit).await.map_err(refused)?;
     let request = if multipart {
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        // The operations and map parts are bounded like a JSON body, apart from the file.
+        check_multipart_parts(content_type.as_deref(), &body, &state.limits)
+            .await
+            .map_err(refused)?;
         // Per part; the whole body is bounded by `limit` above. (`max_num_files` would also cap
         // the whole stream at one file's size, leaving no room for the other parts.)
         let options = MultipartOptions::default().max_file_size(state.limits.upload_bytes);
@@ -118,7 +129,7 @@ async fn graphql_post(
             .await
             .map_err(|e| match e {
                 async_graphql::ParseRequestError::PayloadTooLarge => {
-                    ApiError::too_large(state.limits.upload_bytes)
+                    refused(ApiError::too_large(state.limits.upload_bytes))
                 }
                 async_graphql::ParseRequestError::UnsupportedBatch => ApiError::bad_request(
                     "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
@@ -143,9 +154,9 @@ async fn graphql_post(
         })?
     };
     // Subscriptions run over the WebSocket only; refused before anything executes. (The keyword
-    // test keeps the second parse off the common path.)
+    // test keeps the look-up off the common path; the API parses off the async threads, once.)
     if request.query.contains("subscription")
-        && operation_type(&request) == Some(OperationType::Subscription)
+        && state.api.operation_type(&request).await == Some(OperationType::Subscription)
     {
         return Err(ApiError::bad_request(
             "購読（subscription）は WebSocket（graphql-transport-ws）で要求してください。",
@@ -154,19 +165,46 @@ async fn graphql_post(
     execute(&state, caller, request).await
 }
 
-/// The type of the operation `request` would run (`None` if the query does not parse or names no
-/// operation of the document: execution reports that).
-fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
-    use async_graphql::parser::types::DocumentOperations;
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
-    match (&doc.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| op.node.ty)
+/// Bounds the `operations` and `map` parts of a multipart request by the JSON body limit (the
+/// file part has the upload limit): one pass over the body already read, before async-graphql
+/// reads the parts into memory.
+async fn check_multipart_parts(
+    content_type: Option<&str>,
+    body: &actix_web::web::Bytes,
+    limits: &crate::config::HttpLimits,
+) -> Result<(), ApiError> {
+    let malformed = || ApiError::bad_request("マルチパート要求の形式が正しくありません。");
+    let boundary = content_type
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(malformed)?;
+    let part_limit = limits.body_bytes as u64;
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .for_field("operations", part_limit)
+            .for_field("map", part_limit)
+            .per_field(limits.upload_bytes as u64),
+    );
+    let chunk = body.clone();
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(chunk) });
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let too_large = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { field_name, .. } => {
+            let field = field_name.unwrap_or_default();
+            if field == "operations" || field == "map" {
+                ApiError::too_large(limits.body_bytes).with_message(format!(
+                    "マルチパート要求の {field} が大きすぎます（上限 {} バイト）。",
+                    limits.body_bytes
+                ))
+            } else {
+                ApiError::too_large(limits.upload_bytes)
+            }
         }
-        (DocumentOperations::Multiple(_), None) => None,
+        _ => malformed(),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
+        while field.chunk().await.map_err(too_large)?.is_some() {}
     }
+    Ok(())
 }
 
 fn is_websocket_upgrade(req: &HttpRequest) -> bool {
@@ -186,17 +224,18 @@ async fn graphql_get(
     if is_websocket_upgrade(&req) {
         return subscription(req, payload, state).await;
     }
-    if req.query_string().len() > state.limits.body_bytes {
-        return Err(ApiError::too_large(state.limits.body_bytes));
-    }
     let caller = caller(&state, &req).await?;
     state.limit_caller(&caller)?;
+    if req.query_string().len() > state.limits.body_bytes {
+        state.charge_refusal(&caller);
+        return Err(ApiError::too_large(state.limits.body_bytes));
+    }
     let request = async_graphql::http::parse_query_string(req.query_string())
         .map_err(|_| ApiError::bad_request("URL の GraphQL 要求を読み取れません。"))?;
     if request.query.trim().is_empty() {
         return Err(ApiError::bad_request("query を指定してください。"));
     }
-    match operation_type(&request) {
+    match state.api.operation_type(&request).await {
         Some(OperationType::Mutation) | Some(OperationType::Subscription) => {
             return Err(ApiError::method_not_allowed(
                 "更新（mutation）と購読（subscription）は GET では受け付けません。POST を使用してください。",
