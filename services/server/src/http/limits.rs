@@ -149,13 +149,30 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads the whole body, refusing it with 413 as soon as it passes `limit` bytes, and with 408 when
 /// it takes longer than [`BODY_TIMEOUT`].
 pub async fn read_body(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    tokio::time::timeout(BODY_TIMEOUT, read_limited(payload, limit))
-        .await
-        .unwrap_or_else(|_| Err(ApiError::timeout()))
+    read_body_sized(payload, limit, 0).await
 }
 
-async fn read_limited(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let mut body = BytesMut::new();
+/// [`read_body`] into a buffer of `expected` bytes (the declared length, at most `limit`), so a
+/// large body is not copied through doubling buffers.
+pub async fn read_body_sized(
+    payload: Payload,
+    limit: usize,
+    expected: usize,
+) -> Result<Bytes, ApiError> {
+    tokio::time::timeout(
+        BODY_TIMEOUT,
+        read_limited(payload, limit, expected.min(limit)),
+    )
+    .await
+    .unwrap_or_else(|_| Err(ApiError::timeout()))
+}
+
+async fn read_limited(
+    mut payload: Payload,
+    limit: usize,
+    expected: usize,
+) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::with_capacity(expected);
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("要求の本文を読み取れません。"))?;
         if body.len() + chunk.len() > limit {

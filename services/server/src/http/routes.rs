@@ -13,7 +13,7 @@ use taisho_domain::{ErrorCode, OrgId};
 use crate::http::State;
 use crate::http::auth::{caller, check_same_origin, credential, session_cookie};
 use crate::http::errors::{ApiError, from_app};
-use crate::http::limits::{check_length, read_body};
+use crate::http::limits::{check_length, read_body, read_body_sized};
 
 /// The largest sign-in request.
 const SIGN_IN_LIMIT: usize = 16 * 1024;
@@ -111,48 +111,41 @@ async fn graphql_post(
         e
     };
     check_length(&req, limit).map_err(refused)?;
-    let body = read_body(payload, limit).await.map_err(refused)?;
-    let request = if multipart {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        // The operations and map parts are bounded like a JSON body, apart from the file.
-        check_multipart_parts(content_type.as_deref(), &body, &state.limits)
-            .await
-            .map_err(refused)?;
-        // Per part; the whole body is bounded by `limit` above. (`max_num_files` would also cap
-        // the whole stream at one file's size, leaving no room for the other parts.)
-        let options = MultipartOptions::default().max_file_size(state.limits.upload_bytes);
-        let batch = async_graphql::http::receive_batch_body(content_type, &body[..], options)
-            .await
-            .map_err(|e| match e {
-                async_graphql::ParseRequestError::PayloadTooLarge => {
-                    refused(ApiError::too_large(state.limits.upload_bytes))
-                }
-                async_graphql::ParseRequestError::UnsupportedBatch => ApiError::bad_request(
-                    "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
-                ),
-                _ => ApiError::bad_request("マルチパート要求の形式が正しくありません。"),
-            })?;
-        let request = single(batch)?;
-        if request.uploads.len() > 1 {
-            return Err(ApiError::bad_request(
-                "一度にアップロードできるファイルは一つだけです。",
-            ));
-        }
-        request
-    } else {
-        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::bad_request(
-                "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
-            ));
-        }
-        serde_json::from_slice::<async_graphql::Request>(&body).map_err(|_| {
-            ApiError::bad_request("要求の本文が正しい GraphQL の JSON ではありません。")
-        })?
+    let expected = match body_len(&req) {
+        usize::MAX => 0,
+        n => n,
     };
+    let body = read_body_sized(payload, limit, expected)
+        .await
+        .map_err(refused)?;
+    // Large bodies are parsed on a blocking thread: reading megabytes of multipart or JSON must
+    // not hold an HTTP worker (and the other requests queued on it).
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let limits = state.limits;
+    let parse = move || {
+        if multipart {
+            let handle = tokio::runtime::Handle::current();
+            handle.block_on(parse_multipart(content_type, body, limits))
+        } else {
+            parse_json(&body)
+        }
+    };
+    let request = if body_len(&req) > SMALL_BODY || multipart {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let _guard = handle.enter();
+            parse()
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
+    } else {
+        parse()
+    }
+    .map_err(refused)?;
     // Subscriptions run over the WebSocket only; refused before anything executes. (The keyword
     // test keeps the look-up off the common path; the API parses off the async threads, once.)
     if request.query.contains("subscription")
@@ -163,6 +156,59 @@ async fn graphql_post(
         ));
     }
     execute(&state, caller, request).await
+}
+
+/// Bodies up to this size are parsed on the HTTP worker itself.
+const SMALL_BODY: usize = 64 * 1024;
+
+fn body_len(req: &HttpRequest) -> usize {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(usize::MAX)
+}
+
+/// A JSON body: one operation.
+fn parse_json(body: &[u8]) -> Result<async_graphql::Request, ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::bad_request(
+            "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
+        ));
+    }
+    serde_json::from_slice::<async_graphql::Request>(body)
+        .map_err(|_| ApiError::bad_request("要求の本文が正しい GraphQL の JSON ではありません。"))
+}
+
+/// A multipart body (GraphQL multipart request spec): one operation, at most one file.
+async fn parse_multipart(
+    content_type: Option<String>,
+    body: actix_web::web::Bytes,
+    limits: crate::config::HttpLimits,
+) -> Result<async_graphql::Request, ApiError> {
+    // The operations and map parts are bounded like a JSON body, apart from the file.
+    check_multipart_parts(content_type.as_deref(), &body, &limits).await?;
+    // Per part; the whole body is bounded by the caller. (`max_num_files` would also cap the
+    // whole stream at one file's size, leaving no room for the other parts.)
+    let options = MultipartOptions::default().max_file_size(limits.upload_bytes);
+    let batch = async_graphql::http::receive_batch_body(content_type, &body[..], options)
+        .await
+        .map_err(|e| match e {
+            async_graphql::ParseRequestError::PayloadTooLarge => {
+                ApiError::too_large(limits.upload_bytes)
+            }
+            async_graphql::ParseRequestError::UnsupportedBatch => ApiError::bad_request(
+                "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
+            ),
+            _ => ApiError::bad_request("マルチパート要求の形式が正しくありません。"),
+        })?;
+    let request = single(batch)?;
+    if request.uploads.len() > 1 {
+        return Err(ApiError::bad_request(
+            "一度にアップロードできるファイルは一つだけです。",
+        ));
+    }
+    Ok(request)
 }
 
 /// Bounds the `operations` and `map` parts of a multipart request by the JSON body limit (the
