@@ -2,9 +2,16 @@
 //!
 //! 1. the caller (request data, else the socket's connection data, else anonymous) and its
 //!    per-request context ([`RequestCtx`]);
-//! 2. our own parse and the limits of [`crate::limits`] (a refused request never executes);
+//! 2. the query text's size, tokens and nesting ([`crate::limits::check_text`], one cheap pass),
+//!    then our own parse, off the async threads (`spawn_blocking`), and the limits of
+//!    [`crate::limits`] (a refused request never executes);
 //! 3. execution by the schema, with the parsed document handed over (parsed once);
-//! 4. error codes ([`crate::limits::normalise`]) and telemetry ([`crate::telemetry`]).
+//! 4. the answer's size ([`crate::limits::check_response`]: over `max_response_bytes` it is
+//!    replaced by a `RESPONSE_TOO_LARGE` error), error codes ([`crate::limits::normalise`]) and
+//!    telemetry ([`crate::telemetry`]).
+//!
+//! A request refused by the limits (`QUERY_TOO_COMPLEX`, `RESPONSE_TOO_LARGE`) is reported to the
+//! refusal hook ([`Api::on_refusal`]), which the server uses to charge the caller's rate limits.
 //!
 //! This is a wrapper rather than async-graphql extensions on purpose: with any extension
 //! registered, async-graphql runs every field through the extension chain (a registry look-up
@@ -24,7 +31,9 @@ use taisho_app::auth::Caller;
 use tracing::Instrument as _;
 
 use crate::context::RequestCtx;
-use crate::limits::{check, check_variables, normalise};
+use crate::limits::{
+    check, check_response, check_text, check_variables, is_limit_refusal, normalise,
+};
 use crate::telemetry;
 use crate::{SchemaConfig, TaishoSchema};
 
@@ -35,7 +44,11 @@ pub struct Api {
     config: SchemaConfig,
     services: Services,
     parsed: Arc<ParseCache>,
+    on_refusal: Option<RefusalHook>,
 }
+
+/// Called with the caller of every request the limits refuse.
+pub type RefusalHook = Arc<dyn Fn(&Caller) + Send + Sync>;
 
 /// Parsed documents by query text: clients send the same few queries again and again, and a
 /// clone is cheaper than a parse. Only documents that parsed, of short queries, are kept; the
@@ -47,20 +60,29 @@ impl ParseCache {
     const MAX_QUERY: usize = 16 * 1024;
     const MAX_ENTRIES: usize = 256;
 
-    fn parse(&self, query: &str) -> Option<ExecutableDocument> {
+    /// The parsed document of `query` (which passed [`check_text`]): from the cache, else parsed
+    /// on a blocking thread, so a slow parse never holds an async worker.
+    async fn parse(self: &Arc<Self>, query: &str) -> Option<ExecutableDocument> {
         if let Some(doc) = self.0.lock().ok().and_then(|m| m.get(query).cloned()) {
             return Some(doc);
         }
-        let doc = async_graphql::parser::parse_query(query).ok()?;
-        if query.len() <= Self::MAX_QUERY
-            && let Ok(mut m) = self.0.lock()
-        {
-            if m.len() >= Self::MAX_ENTRIES {
-                m.clear();
+        let cache = Arc::clone(self);
+        let query = query.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let doc = async_graphql::parser::parse_query(&query).ok()?;
+            if query.len() <= Self::MAX_QUERY
+                && let Ok(mut m) = cache.0.lock()
+            {
+                if m.len() >= Self::MAX_ENTRIES {
+                    m.clear();
+                }
+                m.insert(query, doc.clone());
             }
-            m.insert(query.to_owned(), doc.clone());
-        }
-        Some(doc)
+            Some(doc)
+        })
+        .await
+        .ok()
+        .flatten()
     }
 }
 
@@ -81,6 +103,55 @@ impl Api {
             config,
             services,
             parsed: Arc::default(),
+            on_refusal: None,
+        }
+    }
+
+    /// The same API, calling `hook` with the caller of every request the limits refuse (too
+    /// large, too many tokens, too complex, too large an answer), whatever the transport.
+    pub fn on_refusal(mut self, hook: RefusalHook) -> Api {
+        self.on_refusal = Some(hook);
+        self
+    }
+
+    /// The type of the operation `request` would run: `None` when its text is over the limits,
+    /// does not parse, or names no operation of the document (execution reports those). Parses
+    /// like [`Api::execute`] does (off the async threads, cached), so the HTTP layer can refuse a
+    /// mutation over GET or a subscription over POST without a parse of its own.
+    pub async fn operation_type(&self, request: &Request) -> Option<OperationType> {
+        check_text(&request.query, &self.config).ok()?;
+        let document = self.parsed.parse(&request.query).await?;
+        let selected = request.operation_name.as_deref();
+        match (&document.operations, selected) {
+            (DocumentOperations::Single(op), _) => Some(op.node.ty),
+            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+                ops.values().next().map(|op| op.node.ty)
+            }
+            (DocumentOperations::Multiple(_), None) => None,
+        }
+    }
+
+    /// Reports a refusal by the limits to the hook.
+    fn refused(&self, caller: &Caller, response: &Response) {
+        if let Some(hook) = &self.on_refusal
+            && is_limit_refusal(response)
+        {
+            hook(caller);
+        }
+    }
+
+    /// Step 4's size check: an answer over the limit becomes one `RESPONSE_TOO_LARGE` error.
+    fn bounded(&self, response: Response) -> Response {
+        match check_response(&response, self.config.max_response_bytes) {
+            Ok(()) => response,
+            Err(e) => {
+                tracing::warn!(
+                    limit = self.config.max_response_bytes,
+                    "answer over the response size limit refused"
+                );
+                Response::from_errors(vec![e])
+            }
         }
     }
 
@@ -94,8 +165,9 @@ impl Api {
     pub async fn execute(&self, request: Request) -> Response {
         let span = telemetry::operation_span();
         let started = Instant::now();
+        let caller = caller_of(&request.data).cloned();
         let (response, kind) = async {
-            match self.prepare(request, None) {
+            match self.prepare(request, None).await {
                 Err(refusal) => *refusal,
                 Ok(p) => {
                     telemetry::record_operation(&tracing::Span::current(), p.kind, p.name);
@@ -104,12 +176,13 @@ impl Api {
                     if reached_execution(&response) {
                         telemetry::count_executed(p.kind);
                     }
-                    (response, p.kind)
+                    (self.bounded(response), p.kind)
                 }
             }
         }
         .instrument(span.clone())
         .await;
+        self.refused(caller.as_ref().unwrap_or(&Caller::anonymous()), &response);
         telemetry::finish(&span, kind, started, response.errors.len());
         response
     }
@@ -120,26 +193,43 @@ impl Api {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match self.prepare(request, session_data.as_deref()) {
-            Err(refusal) => {
-                let (response, _) = *refusal;
-                stream::once(async move { response }).boxed()
+        let api = self.clone();
+        stream::once(async move {
+            let caller = caller_of(&request.data)
+                .or_else(|| session_data.as_deref().and_then(caller_of))
+                .cloned()
+                .unwrap_or_else(Caller::anonymous);
+            match api.prepare(request, session_data.as_deref()).await {
+                Err(refusal) => {
+                    let (response, _) = *refusal;
+                    api.refused(&caller, &response);
+                    stream::once(async move { response }).boxed()
+                }
+                Ok(p) => {
+                    telemetry::count_executed(p.kind);
+                    let bounded = api.clone();
+                    Executor::execute_stream(&api.schema, p.request, session_data)
+                        .map(move |mut response| {
+                            normalise(&mut response.errors);
+                            let response = bounded.bounded(response);
+                            bounded.refused(&caller, &response);
+                            response
+                        })
+                        .boxed()
+                }
             }
-            Ok(p) => {
-                telemetry::count_executed(p.kind);
-                Executor::execute_stream(&self.schema, p.request, session_data)
-                    .map(|mut response| {
-                        normalise(&mut response.errors);
-                        response
-                    })
-                    .boxed()
-            }
-        }
+        })
+        .flatten()
+        .boxed()
     }
 
     /// Steps 1 and 2: the context, then our parse and limits. A refusal comes back as the
     /// response to send, with the operation type when it is known.
-    fn prepare(&self, mut request: Request, session: Option<&Data>) -> Result<Prepared, Refusal> {
+    async fn prepare(
+        &self,
+        mut request: Request,
+        session: Option<&Data>,
+    ) -> Result<Prepared, Refusal> {
         let caller = caller_of(&request.data)
             .or_else(|| session.and_then(caller_of))
             .cloned()
@@ -149,10 +239,16 @@ impl Api {
             request = request.disable_introspection();
         }
         request = request.data(RequestCtx::new(self.services.clone(), caller));
+        // The text first: a document over the size, token or nesting limits is never parsed.
+        if let Err(e) = check_text(&request.query, &self.config) {
+            let mut errors = vec![e];
+            normalise(&mut errors);
+            return Err(Box::new((Response::from_errors(errors), "unknown")));
+        }
         // Checked on our own parse first: async-graphql's parse step walks fragment spreads for
         // its recursion-depth check without a budget, which nested fragments make exponential.
         // A query that does not parse is left to the schema, which reports the syntax error.
-        let Some(document) = self.parsed.parse(&request.query) else {
+        let Some(document) = self.parsed.parse(&request.query).await else {
             return Ok(Prepared {
                 request,
                 kind: "unknown",

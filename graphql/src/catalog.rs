@@ -1,13 +1,102 @@
 //! The model catalog: editions, items with their kinds, sections and key elements, and what
 //! changed between editions. Public reference data: any authenticated caller reads it.
+//!
+//! The lists are in memory, but each counts per element in the complexity, with the catalog's own
+//! sizes (the editions, the items an edition has for the filter, the most elements an item has):
+//! thirty aliases of every edition's items with their elements were a 15 MB answer.
+
+use std::sync::OnceLock;
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use taisho_app::catalog::{self as app, ItemFilter};
-use taisho_guideline::{EditionInfo, Item, Kind, Layer};
+use taisho_guideline::{Catalog, EditionInfo, Item, Kind, Layer};
 
 use crate::context::request;
 use crate::documents::edition_arg;
 use crate::error::ResultExt;
+
+/// The catalog's sizes, read once: the complexity of its lists.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    editions: usize,
+    /// The most items an edition has.
+    items: usize,
+    /// The most key elements an item has, and the most required ones.
+    elements: usize,
+    required: usize,
+    /// The most spellings (variants and synonyms) an element has.
+    variants: usize,
+}
+
+fn sizes() -> Sizes {
+    static SIZES: OnceLock<Sizes> = OnceLock::new();
+    *SIZES.get_or_init(|| {
+        let mut s = Sizes {
+            editions: 0,
+            items: 0,
+            elements: 0,
+            required: 0,
+            variants: 0,
+        };
+        for e in Catalog::builtin_editions() {
+            let Ok(c) = app::catalog(e) else { continue };
+            s.editions += 1;
+            s.items = s.items.max(c.items.len());
+            for i in &c.items {
+                s.elements = s.elements.max(i.elements.len());
+                s.required = s.required.max(i.required_elements().count());
+                for el in &i.elements {
+                    s.variants = s.variants.max(el.variants.len() + el.synonyms.len());
+                }
+            }
+        }
+        s
+    })
+}
+
+/// Complexity of a list of at most `n` elements, each costing `child` (scalars cost 1).
+fn sized(n: usize, child: usize) -> usize {
+    n.max(1).saturating_mul(child.max(1)).saturating_add(1)
+}
+
+/// Complexity of `editions`.
+pub fn editions_cost(child: usize) -> usize {
+    sized(sizes().editions, child)
+}
+
+/// Complexity of `Edition.items(section, kind)`: the most items an edition has for the filter.
+pub fn items_cost(section: Option<&str>, kind: Option<ModelItemKind>, child: usize) -> usize {
+    let n = if section.is_none() && kind.is_none() {
+        sizes().items
+    } else {
+        let filter = ItemFilter {
+            section: section.map(str::to_owned),
+            kind: kind.map(Into::into),
+        };
+        Catalog::builtin_editions()
+            .into_iter()
+            .filter_map(|e| app::catalog(e).ok())
+            .map(|c| c.items.iter().filter(|i| filter.matches(i)).count())
+            .max()
+            .unwrap_or(0)
+    };
+    sized(n, child)
+}
+
+/// Complexity of `ModelItem.elements`.
+pub fn elements_cost(child: usize) -> usize {
+    sized(sizes().elements, child)
+}
+
+/// Complexity of `ModelItem.keyElements`.
+pub fn key_elements_cost() -> usize {
+    sized(sizes().required, 1)
+}
+
+/// Complexity of `KeyElement.variants`.
+pub fn variants_cost() -> usize {
+    sized(sizes().variants, 1)
+}
 
 /// What a model item is about.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +151,7 @@ pub enum ModelLayer {
 pub struct KeyElement {
     pub term: String,
     /// Other spellings and accepted synonyms.
+    #[graphql(complexity = "crate::catalog::variants_cost()")]
     pub variants: Vec<String>,
     /// Whether a clause lacking it is weakened (`false`: an example the model gives).
     pub required: bool,
@@ -104,11 +194,13 @@ impl ModelItem {
     }
 
     /// The required key elements' terms.
+    #[graphql(complexity = "crate::catalog::key_elements_cost()")]
     async fn key_elements(&self) -> Vec<String> {
         self.0.required_elements().map(|e| e.term.clone()).collect()
     }
 
     /// Every key element with its spellings.
+    #[graphql(complexity = "crate::catalog::elements_cost(child_complexity)")]
     async fn elements(&self) -> Vec<KeyElement> {
         self.0
             .elements
@@ -184,7 +276,9 @@ impl Edition {
     }
 
     /// Items in model order, optionally of one section (`TK-6` includes `TK-6.1`) or kind.
-    // In memory, no I/O: counted once (not per element), so whole tables fit the limit.
+    #[graphql(
+        complexity = "crate::catalog::items_cost(section.as_deref(), kind, child_complexity)"
+    )]
     async fn items(
         &self,
         section: Option<String>,
@@ -233,6 +327,7 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// The editions of the national model, oldest first.
+    #[graphql(complexity = "crate::catalog::editions_cost(child_complexity)")]
     async fn editions(&self, ctx: &Context<'_>) -> Result<Vec<Edition>> {
         request(ctx)?.scope().await?;
         Ok(app::editions().gql()?.into_iter().map(Edition).collect())

@@ -108,6 +108,7 @@ pub struct DiffQuery;
 impl DiffQuery {
     /// The 新旧対照表 from version `from` to version `to`. Both must be readable with text access
     /// (otherwise `NOT_FOUND`, as for missing versions).
+    #[graphql(complexity = "crate::limits::TABLE_COST + child_complexity")]
     async fn diff(&self, ctx: &Context<'_>, from: ID, to: ID) -> Result<VersionDiff> {
         let from = ids::decode::<VersionId>(&from)?;
         let to = ids::decode::<VersionId>(&to)?;

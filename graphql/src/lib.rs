@@ -28,6 +28,13 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub max_page_size: usize,
+    /// The longest query text (bytes), whatever the transport; checked before anything else.
+    pub max_query_bytes: usize,
+    /// The most lexical tokens a query text may have; counted before it is parsed.
+    pub max_tokens: usize,
+    /// The largest answer (serialised JSON bytes); a larger one is refused with
+    /// `RESPONSE_TOO_LARGE`.
+    pub max_response_bytes: usize,
     /// Production: introspection is refused to browser sessions.
     pub production: bool,
 }
@@ -39,6 +46,9 @@ impl Default for SchemaConfig {
             max_complexity: 2000,
             max_aliases: 30,
             max_page_size: 100,
+            max_query_bytes: 32 * 1024,
+            max_tokens: 4000,
+            max_response_bytes: 8 * 1024 * 1024,
             production: false,
         }
     }

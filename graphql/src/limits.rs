@@ -1,5 +1,8 @@
 //! Query limits and error normalisation, all before any resolver runs.
 //!
+//! - The query text: at most `max_query_bytes`, at most `max_tokens` lexical tokens and brackets
+//!   nested at most [`max_nesting`] deep ([`check_text`]: one cheap pass over the bytes, before
+//!   anything is parsed, so a hostile document never builds a parse tree).
 //! - Depth and complexity: async-graphql's validation (`limit_depth`, `limit_complexity`), with
 //!   list fields costing `first × child` ([`list_cost`]).
 //! - Aliases, fields and page size: [`check`], on the parsed document (fragments expanded, cycles
@@ -23,6 +26,166 @@ use taisho_domain::ErrorCode;
 
 use crate::SchemaConfig;
 use crate::connection::DEFAULT_PAGE_SIZE;
+
+/// How deep brackets (`{`, `(`, `[`) may nest in a query text: the parser's recursion budget.
+pub fn max_nesting(config: &SchemaConfig) -> usize {
+    config.max_depth.saturating_mul(4).max(32)
+}
+
+/// What one pass over a query text found: its lexical tokens (counted up to the budget and one
+/// more) and the deepest nesting of brackets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextScan {
+    pub tokens: usize,
+    pub nesting: usize,
+}
+
+/// Counts the lexical tokens of a GraphQL text (punctuators, names, numbers, strings; whitespace,
+/// commas and comments are not tokens), stopping once `budget` is passed. Anything the lexer
+/// does not know counts as one token each byte: the parser refuses it anyway.
+pub fn scan_text(text: &str, budget: usize) -> TextScan {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut scan = TextScan::default();
+    while i < bytes.len() && scan.tokens <= budget {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                scan.nesting = scan.nesting.max(depth);
+                i += 1;
+            }
+            b'}' | b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
+                while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
+                    i += 1;
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'+' | b'-'))
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        scan.tokens += 1;
+    }
+    scan
+}
+
+/// Checks a query text before it is parsed: its size, its tokens and its nesting (see the module
+/// documentation). Cheap: one pass over at most `max_query_bytes` bytes.
+pub fn check_text(query: &str, config: &SchemaConfig) -> ServerResult<()> {
+    if query.len() > config.max_query_bytes {
+        return Err(request_error(
+            ErrorCode::QueryTooComplex,
+            format!(
+                "問合せの文字列が長すぎます（上限 {} バイト）。",
+                config.max_query_bytes
+            ),
+        ));
+    }
+    let scan = scan_text(query, config.max_tokens);
+    if scan.tokens > config.max_tokens {
+        return Err(request_error(
+            ErrorCode::QueryTooComplex,
+            format!("問合せの字句が多すぎます（上限 {}）。", config.max_tokens),
+        ));
+    }
+    let nesting = max_nesting(config);
+    if scan.nesting > nesting {
+        return Err(request_error(
+            ErrorCode::QueryTooComplex,
+            format!("問合せの入れ子が深すぎます（上限 {nesting}）。"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an answer whose JSON is over `max_response_bytes`, measured by serialising it into a
+/// counter that stops at the limit (nothing is buffered).
+pub fn check_response(response: &async_graphql::Response, max_bytes: usize) -> ServerResult<()> {
+    struct Counter {
+        n: usize,
+        max: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.n += buf.len();
+            if self.n > self.max {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter {
+        n: 0,
+        max: max_bytes,
+    };
+    if serde_json::to_writer(&mut counter, response).is_err() && counter.n > max_bytes {
+        return Err(request_error(
+            ErrorCode::ResponseTooLarge,
+            format!(
+                "応答が大きすぎます（上限 {} バイト）。取得する項目や件数を減らすか、ページに分けて取得してください。",
+                max_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `response` is a refusal by the limits (before or after execution).
+pub fn is_limit_refusal(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|e| {
+        crate::error::code_of(e.extensions.as_ref()).is_some_and(|c| {
+            c == ErrorCode::QueryTooComplex.as_str() || c == ErrorCode::ResponseTooLarge.as_str()
+        })
+    })
+}
+
+/// Complexity of a field that reads a whole table in one call (the matrix, a diff) on top of its
+/// selection: its in-memory lists (cells, rows) count once, so this caps how many of them one
+/// request may read.
+pub const TABLE_COST: usize = 400;
 
 /// Complexity of a list field: `first` (default page size) times its children's complexity.
 pub fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {

@@ -108,7 +108,8 @@ impl MatrixRow {
     }
 
     /// The same as `statuses`, one object per item.
-    // In memory, no I/O: counted once (not per element), so whole tables fit the limit.
+    // In memory, no I/O: counted once (not per element), so whole tables fit the limit; the
+    // `matrix` field itself costs `limits::TABLE_COST`.
     async fn cells(&self) -> Vec<MatrixCell> {
         self.matrix
             .items
@@ -133,7 +134,8 @@ impl Matrix {
     }
 
     /// The columns, in model order.
-    // In memory, no I/O: counted once (not per element), so whole tables fit the limit.
+    // In memory, no I/O: counted once (not per element), so whole tables fit the limit; the
+    // `matrix` field itself costs `limits::TABLE_COST`.
     async fn items(&self) -> Vec<MatrixItem> {
         (0..self.0.items.len())
             .map(|index| MatrixItem {
@@ -171,6 +173,7 @@ impl MatrixQuery {
     /// municipality and union the caller reads). `status` keeps the items that at least one body
     /// has with that status. A prefecture or organisation the caller cannot read: `NOT_FOUND`.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::limits::TABLE_COST + child_complexity")]
     async fn matrix(
         &self,
         ctx: &Context<'_>,

@@ -314,6 +314,9 @@ const CLEARED_ENV: &[&str] = &[
     "TAISHO_GRAPHQL_MAX_ALIASES",
     "TAISHO_GRAPHQL_MAX_PAGE_SIZE",
     "TAISHO_TRUSTED_PROXIES",
+    "TAISHO_GRAPHQL_MAX_QUERY_BYTES",
+    "TAISHO_GRAPHQL_MAX_TOKENS",
+    "TAISHO_GRAPHQL_MAX_RESPONSE_BYTES",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_TRACES_EXPORTER",
 ];
@@ -503,6 +506,18 @@ impl Server {
 
     pub fn client(&self) -> Client {
         Client::new(&self.base)
+    }
+
+    /// The server process' resident memory (`VmRSS` of `/proc/<pid>/status`), in bytes.
+    pub fn resident_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc/<pid>/status of the server");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .expect("VmRSS in /proc/<pid>/status")
     }
 
     pub fn stderr_tail(&self, n: usize) -> String {

@@ -297,3 +297,146 @@ async fn missing_or_null_required_variables_are_bad_requests_before_execution() 
         assert_eq!(codes(&r), ["UNAUTHENTICATED"], "{r:#}");
     }
 }
+
+#[tokio::test]
+async fn query_texts_over_the_size_token_or_nesting_limits_are_refused_before_parsing() {
+    let s = schema(SchemaConfig::default()).await;
+    // 40 KiB: a valid query padded by a comment (it would parse and run).
+    let long = format!("{{ viewer {{ role }} }} #{}", "x".repeat(40 * 1024));
+    let r = anonymous(&s, &long, json!({})).await;
+    refused(&r, "QUERY_TOO_COMPLEX");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("32768")),
+        "{r:#}"
+    );
+    // 4,500 tokens in 14 KiB: under the size limit, over the token budget.
+    let ids: String = (0..4500).map(|_| "\"x\" ").collect();
+    let q = format!("{{ matrix(organisations: [{ids}]) {{ edition }} }}");
+    assert!(q.len() < 32 * 1024);
+    refused(&anonymous(&s, &q, json!({})).await, "QUERY_TOO_COMPLEX");
+    // 900 tokens pass the budget and reach the resolver (which refuses the malformed ids).
+    let ids: String = (0..900).map(|_| "\"x\" ").collect();
+    let q = format!("{{ matrix(organisations: [{ids}]) {{ edition }} }}");
+    assert_eq!(
+        codes(&anonymous(&s, &q, json!({})).await),
+        ["INVALID_ARGUMENT"]
+    );
+    // Brackets nested past the parser's budget.
+    let deep = format!("{{ viewer {}{} }}", "[".repeat(100), "]".repeat(100));
+    refused(&anonymous(&s, &deep, json!({})).await, "QUERY_TOO_COMPLEX");
+    // The limits are settings.
+    let small = schema(SchemaConfig {
+        max_query_bytes: 1024,
+        max_tokens: 10,
+        ..SchemaConfig::default()
+    })
+    .await;
+    refused(
+        &anonymous(
+            &small,
+            "{ viewer { role actingOrganisation { id name } } }",
+            json!({}),
+        )
+        .await,
+        "QUERY_TOO_COMPLEX",
+    );
+    assert_eq!(
+        codes(&anonymous(&small, "{ viewer { role } }", json!({})).await),
+        ["UNAUTHENTICATED"]
+    );
+}
+
+#[test]
+fn the_token_scanner_counts_graphql_tokens_and_stops_at_the_budget() {
+    use taisho_graphql::limits::scan_text;
+    let q = "query Q($n: Int = -1.5e3) { a: viewer @include(if: true) { ...F } } # { { {\n\
+             fragment F on Viewer { role name(x: \"}{ \\\" ]\", y: \"\"\"\n{ \"\"\") }";
+    let s = scan_text(q, 1000);
+    assert_eq!(s.nesting, 2, "{s:?}");
+    // query Q ( $ n : Int = -1.5e3 ) { a : viewer @ include ( if : true ) { ... F } }: 26
+    // fragment F on Viewer { role name ( x : "…" y : """…""" ) }: 16
+    assert_eq!(s.tokens, 26 + 16, "{s:?}");
+    // Never more than the budget and one.
+    assert_eq!(scan_text(&"a ".repeat(100_000), 10).tokens, 11);
+}
+
+#[tokio::test]
+async fn catalog_lists_count_per_element_in_the_complexity() {
+    let s = schema(SchemaConfig::default()).await;
+    // Thirty aliases of every edition's items with their elements: a 15 MB answer.
+    let body: String = (0..30)
+        .map(|i| format!(" c{i}: editions {{ items {{ id title elements {{ term variants }} }} }}"))
+        .collect();
+    refused(
+        &anonymous(&s, &format!("{{{body} }}"), json!({})).await,
+        "QUERY_TOO_COMPLEX",
+    );
+    refused(
+        &anonymous(
+            &s,
+            "{ editions { items { id elements { term variants } } } }",
+            json!({}),
+        )
+        .await,
+        "QUERY_TOO_COMPLEX",
+    );
+    // One edition's item list, or one section with its elements, fits.
+    for q in [
+        "{ edition(id: \"R5.3\") { items { id title kind section } } }",
+        "{ edition(id: \"R5.3\") { items(section: \"KH-6\") { id elements { term variants required } } } }",
+        "{ editions { id title items(section: \"KH-1\") { id } } }",
+    ] {
+        assert_eq!(
+            codes(&anonymous(&s, q, json!({})).await),
+            ["UNAUTHENTICATED"],
+            "{q}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_over_the_response_limit_are_refused_with_their_own_code() {
+    let small = schema(SchemaConfig {
+        max_response_bytes: 256,
+        ..SchemaConfig::default()
+    })
+    .await;
+    let aliases: String = (0..30).map(|i| format!(" t{i}: __typename")).collect();
+    let r = anonymous(&small, &format!("{{{aliases} }}"), json!({})).await;
+    assert_eq!(codes(&r), ["RESPONSE_TOO_LARGE"], "{r:#}");
+    assert_eq!(r["data"], json!(null), "{r:#}");
+    let r = anonymous(&small, "{ a: __typename }", json!({})).await;
+    assert_eq!(r["data"]["a"], json!("QueryRoot"), "{r:#}");
+}
+
+#[tokio::test]
+async fn the_refusal_hook_hears_of_every_request_the_limits_refuse() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let refusals = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&refusals);
+    let s = schema(SchemaConfig {
+        max_response_bytes: 256,
+        ..SchemaConfig::default()
+    })
+    .await
+    .on_refusal(Arc::new(move |_: &Caller| {
+        counted.fetch_add(1, Ordering::SeqCst);
+    }));
+    anonymous(&s, "{ viewer { role } }", json!({})).await;
+    assert_eq!(refusals.load(Ordering::SeqCst), 0);
+    let long = format!("{{ viewer {{ role }} }} #{}", "x".repeat(40 * 1024));
+    anonymous(&s, &long, json!({})).await;
+    assert_eq!(refusals.load(Ordering::SeqCst), 1);
+    anonymous(
+        &s,
+        "{ organisations(first: 101) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(refusals.load(Ordering::SeqCst), 2);
+    let aliases: String = (0..30).map(|i| format!(" t{i}: __typename")).collect();
+    anonymous(&s, &format!("{{{aliases} }}"), json!({})).await;
+    assert_eq!(refusals.load(Ordering::SeqCst), 3);
+}

@@ -33,8 +33,11 @@ pub enum ErrorCode {
     RateLimited,
     /// A malformed request: not JSON, not GraphQL, a batch, a mutation over GET, …
     BadRequest,
-    /// A query over the depth, complexity, alias or page-size limits.
+    /// A query over the depth, complexity, alias or page-size limits, or whose text is over the
+    /// size or token limits.
     QueryTooComplex,
+    /// An answer over the response size limit: refused rather than sent.
+    ResponseTooLarge,
     /// The request conflicts with the current state (a duplicate, a revoked object, …).
     Conflict,
     /// A dependency (database, workers) is not available right now.
@@ -58,6 +61,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::ResponseTooLarge => "RESPONSE_TOO_LARGE",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
@@ -84,6 +88,9 @@ impl ErrorCode {
             }
             ErrorCode::BadRequest => "要求の形式が正しくありません。",
             ErrorCode::QueryTooComplex => "問合せが複雑すぎるか、大きすぎます。",
+            ErrorCode::ResponseTooLarge => {
+                "応答が大きすぎます。取得する項目や件数を減らしてください。"
+            }
             ErrorCode::Conflict => "現在の状態では、この操作は行えません。",
             ErrorCode::Unavailable => "サービスが一時的に利用できません。",
             ErrorCode::Internal => "内部エラーが発生しました。",

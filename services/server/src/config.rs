@@ -33,6 +33,9 @@
 //! max_complexity = 2000
 //! max_aliases = 30
 //! max_page_size = 100
+//! max_query_bytes = 32768         # the query text, whatever the transport
+//! max_tokens = 4000               # lexical tokens of the query text, counted before parsing
+//! max_response_bytes = 8388608    # the serialised answer
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -63,6 +66,9 @@ pub const ENV_GRAPHQL_MAX_DEPTH: &str = "TAISHO_GRAPHQL_MAX_DEPTH";
 pub const ENV_GRAPHQL_MAX_COMPLEXITY: &str = "TAISHO_GRAPHQL_MAX_COMPLEXITY";
 pub const ENV_GRAPHQL_MAX_ALIASES: &str = "TAISHO_GRAPHQL_MAX_ALIASES";
 pub const ENV_GRAPHQL_MAX_PAGE_SIZE: &str = "TAISHO_GRAPHQL_MAX_PAGE_SIZE";
+pub const ENV_GRAPHQL_MAX_QUERY_BYTES: &str = "TAISHO_GRAPHQL_MAX_QUERY_BYTES";
+pub const ENV_GRAPHQL_MAX_TOKENS: &str = "TAISHO_GRAPHQL_MAX_TOKENS";
+pub const ENV_GRAPHQL_MAX_RESPONSE_BYTES: &str = "TAISHO_GRAPHQL_MAX_RESPONSE_BYTES";
 
 /// Embedded mode's data directory when neither `--data-dir` nor `TAISHO_DATA_DIR` is given.
 pub const DEFAULT_DATA_DIR: &str = ".data";
@@ -196,6 +202,12 @@ pub struct GraphqlLimits {
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub max_page_size: usize,
+    /// The query text (bytes), whatever the transport.
+    pub max_query_bytes: usize,
+    /// Lexical tokens of the query text, counted before it is parsed.
+    pub max_tokens: usize,
+    /// The serialised answer (bytes).
+    pub max_response_bytes: usize,
 }
 
 impl Default for GraphqlLimits {
@@ -205,6 +217,9 @@ impl Default for GraphqlLimits {
             max_complexity: 2000,
             max_aliases: 30,
             max_page_size: 100,
+            max_query_bytes: 32 * 1024,
+            max_tokens: 4000,
+            max_response_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -317,6 +332,9 @@ struct FileGraphql {
     max_complexity: Option<usize>,
     max_aliases: Option<usize>,
     max_page_size: Option<usize>,
+    max_query_bytes: Option<usize>,
+    max_tokens: Option<usize>,
+    max_response_bytes: Option<usize>,
 }
 
 /// One setting looked up in flag > environment > file order, with the name of its source.
@@ -676,6 +694,30 @@ impl Config {
                 1,
                 10_000,
             ),
+            (
+                ENV_GRAPHQL_MAX_QUERY_BYTES,
+                "graphql.max_query_bytes",
+                file.graphql.max_query_bytes,
+                &mut graphql.max_query_bytes,
+                1024,
+                1024 * 1024,
+            ),
+            (
+                ENV_GRAPHQL_MAX_TOKENS,
+                "graphql.max_tokens",
+                file.graphql.max_tokens,
+                &mut graphql.max_tokens,
+                100,
+                1_000_000,
+            ),
+            (
+                ENV_GRAPHQL_MAX_RESPONSE_BYTES,
+                "graphql.max_response_bytes",
+                file.graphql.max_response_bytes,
+                &mut graphql.max_response_bytes,
+                16 * 1024,
+                1024 * 1024 * 1024,
+            ),
         ] {
             if let Some(v) = l.pick(None, var, f(key, n(from_file)), parse_count(lo, hi))? {
                 *slot = v;
@@ -874,6 +916,29 @@ mod tests {
             (ENV_RATE_LIMIT_IP, "5/0"),
             (ENV_BODY_LIMIT, "-1"),
             (ENV_GRAPHQL_MAX_DEPTH, "0"),
+        ] {
+            let e = resolve(&StoreFlags::default(), None, &[(var, value)]).expect_err(var);
+            assert_eq!(e.setting, var, "{e}");
+        }
+    }
+
+    #[test]
+    fn query_text_and_response_limits_come_from_the_file_or_the_environment() {
+        let c = resolve(&StoreFlags::default(), None, &[]).expect("config");
+        assert_eq!(c.graphql.max_query_bytes, 32 * 1024);
+        assert_eq!(c.graphql.max_tokens, 4000);
+        assert_eq!(c.graphql.max_response_bytes, 8 * 1024 * 1024);
+        let file =
+            "[graphql]\nmax_query_bytes = 4096\nmax_tokens = 500\nmax_response_bytes = 65536\n";
+        let c =
+            with_file(file, &[(ENV_GRAPHQL_MAX_TOKENS, "700")], Flags::default()).expect("config");
+        assert_eq!(c.graphql.max_query_bytes, 4096);
+        assert_eq!(c.graphql.max_tokens, 700);
+        assert_eq!(c.graphql.max_response_bytes, 65536);
+        for (var, value) in [
+            (ENV_GRAPHQL_MAX_QUERY_BYTES, "10"),
+            (ENV_GRAPHQL_MAX_TOKENS, "many"),
+            (ENV_GRAPHQL_MAX_RESPONSE_BYTES, "0"),
         ] {
             let e = resolve(&StoreFlags::default(), None, &[(var, value)]).expect_err(var);
             assert_eq!(e.setting, var, "{e}");

@@ -163,6 +163,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::InvalidArgument
         | ErrorCode::BadRequest
         | ErrorCode::QueryTooComplex
+        | ErrorCode::ResponseTooLarge
         | ErrorCode::EmptyInput
         | ErrorCode::Undecodable
         | ErrorCode::TooManyTokens

@@ -79,6 +79,27 @@ impl<K: Hash + Eq + Copy> Limiter<K> {
         }
     }
 
+    /// Takes up to `tokens` more tokens from `key`'s bucket (never below empty): the cost of a
+    /// refused request on top of the one [`Limiter::check`] took.
+    pub fn charge(&self, key: K, now: Instant, tokens: u32) {
+        let shard = (self.hasher.hash_one(key) as usize) % self.shards.len();
+        let mut map = self.shards[shard]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let burst = f64::from(self.rate.burst.max(1));
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            self.sweep(&mut map, now);
+        }
+        let bucket = map.entry(key).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens =
+            ((bucket.tokens + elapsed * self.rate.rate).min(burst) - f64::from(tokens)).max(0.0);
+        bucket.last = now;
+    }
+
     /// Drops full buckets; if the shard is still at capacity, its least recently used half.
     fn sweep(&self, map: &mut HashMap<K, Bucket>, now: Instant) {
         let refill = Duration::from_secs_f64(f64::from(self.rate.burst.max(1)) / self.rate.rate);
@@ -128,13 +149,30 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads the whole body, refusing it with 413 as soon as it passes `limit` bytes, and with 408 when
 /// it takes longer than [`BODY_TIMEOUT`].
 pub async fn read_body(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    tokio::time::timeout(BODY_TIMEOUT, read_limited(payload, limit))
-        .await
-        .unwrap_or_else(|_| Err(ApiError::timeout()))
+    read_body_sized(payload, limit, 0).await
 }
 
-async fn read_limited(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let mut body = BytesMut::new();
+/// [`read_body`] into a buffer of `expected` bytes (the declared length, at most `limit`), so a
+/// large body is not copied through doubling buffers.
+pub async fn read_body_sized(
+    payload: Payload,
+    limit: usize,
+    expected: usize,
+) -> Result<Bytes, ApiError> {
+    tokio::time::timeout(
+        BODY_TIMEOUT,
+        read_limited(payload, limit, expected.min(limit)),
+    )
+    .await
+    .unwrap_or_else(|_| Err(ApiError::timeout()))
+}
+
+async fn read_limited(
+    mut payload: Payload,
+    limit: usize,
+    expected: usize,
+) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::with_capacity(expected);
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("要求の本文を読み取れません。"))?;
         if body.len() + chunk.len() > limit {
@@ -167,6 +205,24 @@ mod tests {
                 .check(1u32, t0 + Duration::from_millis(500))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_charge_empties_the_bucket_faster_but_never_below_empty() {
+        let limiter = Limiter::new(Rate::new(1.0, 10)).expect("enabled");
+        let t0 = Instant::now();
+        assert!(limiter.check(1u32, t0).is_ok());
+        limiter.charge(1u32, t0, 5);
+        // 10 - 1 - 5 = 4 left.
+        for _ in 0..4 {
+            assert!(limiter.check(1u32, t0).is_ok());
+        }
+        assert!(limiter.check(1u32, t0).is_err());
+        limiter.charge(1u32, t0, 100);
+        // Empty, not in debt: one second brings one token back.
+        assert!(limiter.check(1u32, t0 + Duration::from_secs(1)).is_ok());
+        // Another key is untouched.
+        assert!(limiter.check(2u32, t0).is_ok());
     }
 
     #[test]

@@ -39,15 +39,39 @@ pub struct State {
     pub limits: HttpLimits,
     pub workers: WorkersProbe,
     pub proxies: client::Proxies,
+    rates: Arc<RateLimiters>,
+}
+
+/// The token buckets, shared with the API's refusal hook.
+struct RateLimiters {
     per_ip: Option<Limiter<IpAddr>>,
     per_key: Option<Limiter<Uuid>>,
     per_org: Option<Limiter<Uuid>>,
 }
 
+/// What a request refused by the limits (too large, too many tokens, too complex, too large an
+/// answer) costs the caller's key and organisation buckets, on top of the request itself: hostile
+/// documents run out of their rate long before ordinary requests would.
+pub const REFUSAL_COST: u32 = 5;
+
+impl RateLimiters {
+    fn charge(&self, caller: &Caller, tokens: u32) {
+        let now = Instant::now();
+        if let (Some(limiter), taisho_app::auth::CallerKind::ApiKey { key, .. }) =
+            (&self.per_key, caller.kind)
+        {
+            limiter.charge(key.as_uuid(), now, tokens);
+        }
+        if let (Some(limiter), Some(org)) = (&self.per_org, caller.org()) {
+            limiter.charge(org.as_uuid(), now, tokens);
+        }
+    }
+}
+
 impl State {
     /// The per-address limit (every request to the API and sign-in).
     pub fn limit_ip(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
-        let (Some(limiter), Some(client)) = (&self.per_ip, self.client_addr(req)) else {
+        let (Some(limiter), Some(client)) = (&self.rates.per_ip, self.client_addr(req)) else {
             return Ok(());
         };
         limiter
@@ -69,18 +93,24 @@ impl State {
     pub fn limit_caller(&self, caller: &Caller) -> Result<(), ApiError> {
         let now = Instant::now();
         if let (Some(limiter), taisho_app::auth::CallerKind::ApiKey { key, .. }) =
-            (&self.per_key, caller.kind)
+            (&self.rates.per_key, caller.kind)
         {
             limiter
                 .check(key.as_uuid(), now)
                 .map_err(|wait| ApiError::rate_limited(retry_after(wait)))?;
         }
-        if let (Some(limiter), Some(org)) = (&self.per_org, caller.org()) {
+        if let (Some(limiter), Some(org)) = (&self.rates.per_org, caller.org()) {
             limiter
                 .check(org.as_uuid(), now)
                 .map_err(|wait| ApiError::rate_limited(retry_after(wait)))?;
         }
         Ok(())
+    }
+
+    /// Charges a request the limits refused to the caller's rate limits ([`REFUSAL_COST`]).
+    /// Refusals inside the API (query text, complexity, answer size) are charged by its hook.
+    pub fn charge_refusal(&self, caller: &Caller) {
+        self.rates.charge(caller, REFUSAL_COST);
     }
 }
 
@@ -91,6 +121,9 @@ pub fn schema_config(graphql: &GraphqlLimits, production: bool) -> taisho_graphq
         max_complexity: graphql.max_complexity,
         max_aliases: graphql.max_aliases,
         max_page_size: graphql.max_page_size,
+        max_query_bytes: graphql.max_query_bytes,
+        max_tokens: graphql.max_tokens,
+        max_response_bytes: graphql.max_response_bytes,
         production,
     }
 }
@@ -134,6 +167,16 @@ pub async fn start(
     drain: Duration,
 ) -> anyhow::Result<RunningHttp> {
     let addr = listener.local_addr().context("reading the bound address")?;
+    let rates = Arc::new(RateLimiters {
+        per_ip: Limiter::new(config.rate_limits.per_ip),
+        per_key: Limiter::new(config.rate_limits.per_key),
+        per_org: Limiter::new(config.rate_limits.per_org),
+    });
+    // Whatever the transport (POST, GET, WebSocket), a request the API's limits refuse is charged.
+    let hook_rates = Arc::clone(&rates);
+    let api = api.on_refusal(Arc::new(move |caller: &Caller| {
+        hook_rates.charge(caller, REFUSAL_COST)
+    }));
     let state = web::Data::new(State {
         services,
         api,
@@ -141,9 +184,7 @@ pub async fn start(
         limits: config.limits,
         workers,
         proxies: client::Proxies::new(config.trusted_proxies.clone()),
-        per_ip: Limiter::new(config.rate_limits.per_ip),
-        per_key: Limiter::new(config.rate_limits.per_key),
-        per_org: Limiter::new(config.rate_limits.per_org),
+        rates,
     });
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let (tx, rx) = tokio::sync::oneshot::channel::<std::io::Result<ServerHandle>>();

@@ -13,7 +13,7 @@ use taisho_domain::{ErrorCode, OrgId};
 use crate::http::State;
 use crate::http::auth::{caller, credential, session_cookie};
 use crate::http::errors::{ApiError, RETRY_UNAVAILABLE_SECS, from_app};
-use crate::http::limits::{check_length, read_body};
+use crate::http::limits::{check_length, read_body, read_body_sized};
 
 /// The largest sign-in request.
 const SIGN_IN_LIMIT: usize = 16 * 1024;
@@ -115,54 +115,58 @@ async fn graphql_post(
     } else {
         state.limits.body_bytes
     };
-    check_length(&req, limit)?;
     let caller = caller(&state, &req).await?;
     if caller.is_browser_session() {
         state.check_same_origin(&req)?;
     }
     state.limit_caller(&caller)?;
-    let body = read_body(payload, limit).await?;
-    let request = if multipart {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        // Per part; the whole body is bounded by `limit` above. (`max_num_files` would also cap
-        // the whole stream at one file's size, leaving no room for the other parts.)
-        let options = MultipartOptions::default().max_file_size(state.limits.upload_bytes);
-        let batch = async_graphql::http::receive_batch_body(content_type, &body[..], options)
-            .await
-            .map_err(|e| match e {
-                async_graphql::ParseRequestError::PayloadTooLarge => {
-                    ApiError::too_large(state.limits.upload_bytes)
-                }
-                async_graphql::ParseRequestError::UnsupportedBatch => ApiError::bad_request(
-                    "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
-                ),
-                _ => ApiError::bad_request("マルチパート要求の形式が正しくありません。"),
-            })?;
-        let request = single(batch)?;
-        if request.uploads.len() > 1 {
-            return Err(ApiError::bad_request(
-                "一度にアップロードできるファイルは一つだけです。",
-            ));
+    // An oversized request counts against the caller's rate limits like any refused one.
+    let refused = |e: ApiError| {
+        if e.status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+            state.charge_refusal(&caller);
         }
-        request
-    } else {
-        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::bad_request(
-                "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
-            ));
-        }
-        serde_json::from_slice::<async_graphql::Request>(&body).map_err(|_| {
-            ApiError::bad_request("要求の本文が正しい GraphQL の JSON ではありません。")
-        })?
+        e
     };
+    check_length(&req, limit).map_err(refused)?;
+    let expected = match body_len(&req) {
+        usize::MAX => 0,
+        n => n,
+    };
+    let body = read_body_sized(payload, limit, expected)
+        .await
+        .map_err(refused)?;
+    // Large bodies are parsed on a blocking thread: reading megabytes of multipart or JSON must
+    // not hold an HTTP worker (and the other requests queued on it).
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let limits = state.limits;
+    let parse = move || {
+        if multipart {
+            let handle = tokio::runtime::Handle::current();
+            handle.block_on(parse_multipart(content_type, body, limits))
+        } else {
+            parse_json(&body)
+        }
+    };
+    let request = if body_len(&req) > SMALL_BODY || multipart {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let _guard = handle.enter();
+            parse()
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
+    } else {
+        parse()
+    }
+    .map_err(refused)?;
     // Subscriptions run over the WebSocket only; refused before anything executes. (The keyword
-    // test keeps the second parse off the common path.)
+    // test keeps the look-up off the common path; the API parses off the async threads, once.)
     if request.query.contains("subscription")
-        && operation_type(&request) == Some(OperationType::Subscription)
+        && state.api.operation_type(&request).await == Some(OperationType::Subscription)
     {
         return Err(ApiError::bad_request(
             "購読（subscription）は WebSocket（graphql-transport-ws）で要求してください。",
@@ -171,19 +175,99 @@ async fn graphql_post(
     execute(&state, caller, request).await
 }
 
-/// The type of the operation `request` would run (`None` if the query does not parse or names no
-/// operation of the document: execution reports that).
-fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
-    use async_graphql::parser::types::DocumentOperations;
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
-    match (&doc.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| op.node.ty)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
+/// Bodies up to this size are parsed on the HTTP worker itself.
+const SMALL_BODY: usize = 64 * 1024;
+
+fn body_len(req: &HttpRequest) -> usize {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(usize::MAX)
+}
+
+/// A JSON body: one operation.
+fn parse_json(body: &[u8]) -> Result<async_graphql::Request, ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::bad_request(
+            "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
+        ));
     }
+    serde_json::from_slice::<async_graphql::Request>(body)
+        .map_err(|_| ApiError::bad_request("要求の本文が正しい GraphQL の JSON ではありません。"))
+}
+
+/// A multipart body (GraphQL multipart request spec): one operation, at most one file.
+async fn parse_multipart(
+    content_type: Option<String>,
+    body: actix_web::web::Bytes,
+    limits: crate::config::HttpLimits,
+) -> Result<async_graphql::Request, ApiError> {
+    // The operations and map parts are bounded like a JSON body, apart from the file.
+    check_multipart_parts(content_type.as_deref(), &body, &limits).await?;
+    // Per part; the whole body is bounded by the caller. (`max_num_files` would also cap the
+    // whole stream at one file's size, leaving no room for the other parts.)
+    let options = MultipartOptions::default().max_file_size(limits.upload_bytes);
+    let batch = async_graphql::http::receive_batch_body(content_type, &body[..], options)
+        .await
+        .map_err(|e| match e {
+            async_graphql::ParseRequestError::PayloadTooLarge => {
+                ApiError::too_large(limits.upload_bytes)
+            }
+            async_graphql::ParseRequestError::UnsupportedBatch => ApiError::bad_request(
+                "一度に送れる操作は一つだけです（バッチ要求は受け付けません）。",
+            ),
+            _ => ApiError::bad_request("マルチパート要求の形式が正しくありません。"),
+        })?;
+    let request = single(batch)?;
+    if request.uploads.len() > 1 {
+        return Err(ApiError::bad_request(
+            "一度にアップロードできるファイルは一つだけです。",
+        ));
+    }
+    Ok(request)
+}
+
+/// Bounds the `operations` and `map` parts of a multipart request by the JSON body limit (the
+/// file part has the upload limit): one pass over the body already read, before async-graphql
+/// reads the parts into memory.
+async fn check_multipart_parts(
+    content_type: Option<&str>,
+    body: &actix_web::web::Bytes,
+    limits: &crate::config::HttpLimits,
+) -> Result<(), ApiError> {
+    let malformed = || ApiError::bad_request("マルチパート要求の形式が正しくありません。");
+    let boundary = content_type
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(malformed)?;
+    let part_limit = limits.body_bytes as u64;
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .for_field("operations", part_limit)
+            .for_field("map", part_limit)
+            .per_field(limits.upload_bytes as u64),
+    );
+    let chunk = body.clone();
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(chunk) });
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let too_large = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { field_name, .. } => {
+            let field = field_name.unwrap_or_default();
+            if field == "operations" || field == "map" {
+                ApiError::too_large(limits.body_bytes).with_message(format!(
+                    "マルチパート要求の {field} が大きすぎます（上限 {} バイト）。",
+                    limits.body_bytes
+                ))
+            } else {
+                ApiError::too_large(limits.upload_bytes)
+            }
+        }
+        _ => malformed(),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
+        while field.chunk().await.map_err(too_large)?.is_some() {}
+    }
+    Ok(())
 }
 
 fn is_websocket_upgrade(req: &HttpRequest) -> bool {
@@ -203,17 +287,18 @@ async fn graphql_get(
     if is_websocket_upgrade(&req) {
         return subscription(req, payload, state).await;
     }
-    if req.query_string().len() > state.limits.body_bytes {
-        return Err(ApiError::too_large(state.limits.body_bytes));
-    }
     let caller = caller(&state, &req).await?;
     state.limit_caller(&caller)?;
+    if req.query_string().len() > state.limits.body_bytes {
+        state.charge_refusal(&caller);
+        return Err(ApiError::too_large(state.limits.body_bytes));
+    }
     let request = async_graphql::http::parse_query_string(req.query_string())
         .map_err(|_| ApiError::bad_request("URL の GraphQL 要求を読み取れません。"))?;
     if request.query.trim().is_empty() {
         return Err(ApiError::bad_request("query を指定してください。"));
     }
-    match operation_type(&request) {
+    match state.api.operation_type(&request).await {
         Some(OperationType::Mutation) | Some(OperationType::Subscription) => {
             return Err(ApiError::method_not_allowed(
                 "更新（mutation）と購読（subscription）は GET では受け付けません。POST を使用してください。",

@@ -369,6 +369,42 @@ async fn the_rate_limit_answers_429_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_count_against_the_callers_rate_limits() {
+    // A bucket of 20 that refills slowly: ordinary requests take one token, refused ones six.
+    let h = harness(Backend::Sqlite, |c| {
+        c.rate_limits.per_key = taisho_server::config::Rate::new(0.01, 20);
+    })
+    .await;
+    let mut statuses = Vec::new();
+    // Over the query text limit (JSON POST), over the body limit, over the complexity limit.
+    let long = format!("{{ __typename }} #{}", "x".repeat(40 * 1024));
+    let res = h.graphql(&long).send().await.expect("long query");
+    assert_eq!(error_code(res).await, "QUERY_TOO_COMPLEX");
+    let big = json!({ "query": "{ __typename }", "variables": { "x": "a".repeat(1536 * 1024) } });
+    let res = h
+        .post("/graphql")
+        .bearer_auth(&h.key)
+        .json(&big)
+        .send()
+        .await
+        .expect("big body");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let res = h
+        .graphql("{ organisations(first: 101) { totalCount } }")
+        .send()
+        .await
+        .expect("too complex");
+    assert_eq!(error_code(res).await, "QUERY_TOO_COMPLEX");
+    // 20 - 3 × 6 = 2 tokens left.
+    for _ in 0..3 {
+        let res = h.graphql("{ __typename }").send().await.expect("request");
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_address_limit_applies_before_authentication() {
     let h = harness(Backend::Sqlite, |c| {
         c.rate_limits.per_ip = taisho_server::config::Rate::new(0.1, 2);
