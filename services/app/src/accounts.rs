@@ -16,6 +16,8 @@ use taisho_store::{
 };
 use tokio::sync::{OnceCell, Semaphore};
 
+use std::net::IpAddr;
+
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
 
@@ -284,6 +286,17 @@ impl Accounts {
         password: &str,
         org: Option<OrgId>,
     ) -> Result<Principal> {
+        self.sign_in_from(email, password, org, None).await
+    }
+
+    /// [`Accounts::sign_in`] from the network address `client` (recorded in the audit log).
+    pub async fn sign_in_from(
+        &self,
+        email: &str,
+        password: &str,
+        org: Option<OrgId>,
+        client: Option<IpAddr>,
+    ) -> Result<Principal> {
         // `target` is the organisation whose admins should see the failure: the one the user asked
         // for, if they belong to it.
         let deny = async |actor: Actor, target: Option<OrgId>| -> Result<Principal> {
@@ -295,6 +308,7 @@ impl Accounts {
                 Action::SignIn.as_str(),
                 None,
                 audit::DENIED,
+                client,
             )
             .await?;
             Err(AppError::InvalidCredentials)
@@ -350,6 +364,7 @@ impl Accounts {
             Action::SignIn.as_str(),
             None,
             audit::OK,
+            client,
         )
         .await?;
         Ok(Principal::User {

@@ -130,7 +130,22 @@ impl Sessions {
         password: &str,
         org: Option<OrgId>,
     ) -> Result<(SessionToken, Caller)> {
-        let principal = self.accounts.sign_in(email, password, org).await?;
+        self.sign_in_from(email, password, org, None).await
+    }
+
+    /// [`Sessions::sign_in`] from the network address `client` (recorded in the audit log; the
+    /// returned caller carries it).
+    pub async fn sign_in_from(
+        &self,
+        email: &str,
+        password: &str,
+        org: Option<OrgId>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(SessionToken, Caller)> {
+        let principal = self
+            .accounts
+            .sign_in_from(email, password, org, client)
+            .await?;
         let Principal::User {
             user,
             acting_org: Some(org),
@@ -148,7 +163,7 @@ impl Sessions {
             self.expiry(now, now),
         )
         .await?;
-        Ok((token, Caller::session(user, org)))
+        Ok((token, Caller::session(user, org).with_client(client)))
     }
 
     /// The caller of a session token, moving its expiry forward. Every failure is
@@ -174,6 +189,11 @@ impl Sessions {
     /// Ends the session of `token` (idempotent; unknown and malformed tokens are ignored). Audited
     /// as `sign_out` when it takes effect.
     pub async fn sign_out(&self, token: &str) -> Result<()> {
+        self.sign_out_from(token, None).await
+    }
+
+    /// [`Sessions::sign_out`] from the network address `client` (recorded in the audit log).
+    pub async fn sign_out_from(&self, token: &str, client: Option<std::net::IpAddr>) -> Result<()> {
         if !well_formed(token) {
             return Ok(());
         }
@@ -187,6 +207,7 @@ impl Sessions {
                 SIGN_OUT,
                 None,
                 audit::OK,
+                client,
             )
             .await?;
         }

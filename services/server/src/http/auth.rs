@@ -39,13 +39,18 @@ pub async fn caller(state: &State, req: &HttpRequest) -> Result<Caller, ApiError
     if credential == Credential::None {
         return Err(ApiError::unauthenticated());
     }
-    let caller = auth::authenticate(&state.services, credential)
+    let caller = auth::authenticate_from(&state.services, credential, client_addr(req))
         .await
         .map_err(|e| from_app(&e))?;
     if caller.is_anonymous() {
         return Err(ApiError::unauthenticated());
     }
     Ok(caller)
+}
+
+/// The client's network address, for the audit log (the connection's peer).
+pub fn client_addr(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
 }
 
 /// For requests a browser could be tricked into sending (cookie-authenticated): refuses an

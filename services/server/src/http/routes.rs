@@ -11,7 +11,7 @@ use taisho_app::auth::{self, Caller, Credential, SESSION_COOKIE};
 use taisho_domain::{ErrorCode, OrgId};
 
 use crate::http::State;
-use crate::http::auth::{caller, check_same_origin, credential, session_cookie};
+use crate::http::auth::{caller, check_same_origin, client_addr, credential, session_cookie};
 use crate::http::errors::{ApiError, from_app};
 use crate::http::limits::{check_length, read_body};
 
@@ -240,13 +240,14 @@ async fn subscription(
         data.insert(Caller { scope: None, ..c });
     }
     let services = state.services.clone();
+    let client = client_addr(&req);
     GraphQLSubscription::new(state.api.clone())
         .with_data(data)
         .on_connection_init(move |payload: serde_json::Value| async move {
             let mut data = Data::default();
             match init_authorization(&payload) {
                 Some(value) => {
-                    let caller = auth::authenticate(&services, Credential::Bearer(value))
+                    let caller = auth::authenticate_from(&services, Credential::Bearer(value), client)
                         .await
                         .ok()
                         .filter(|c| !c.is_anonymous())
@@ -339,7 +340,7 @@ async fn sign_in(
     let (token, caller) = state
         .services
         .sessions
-        .sign_in(&input.email, &input.password, org)
+        .sign_in_from(&input.email, &input.password, org, client_addr(&req))
         .await
         .map_err(|e| match &e {
             taisho_app::AppError::ChooseOrganisation(orgs) => ApiError::new(
@@ -376,7 +377,7 @@ async fn sign_out(req: HttpRequest, state: web::Data<State>) -> Result<HttpRespo
         state
             .services
             .sessions
-            .sign_out(token)
+            .sign_out_from(token, client_addr(&req))
             .await
             .map_err(|e| from_app(&e))?;
     }
