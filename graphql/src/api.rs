@@ -135,8 +135,7 @@ impl Api {
                     .then(move |mut response| {
                         let session = Arc::clone(&session);
                         async move {
-                            record_text_reads(&session, &mut response, channel::SUBSCRIPTION)
-                                .await;
+                            record_text_reads(&session, &mut response, channel::SUBSCRIPTION).await;
                             normalise(&mut response.errors);
                             response
                         }

@@ -78,7 +78,11 @@ const LOG: &str = "query($o: ID!, $action: String, $actor: ID, $first: Int, $aft
 async fn log_of(w: &World, org: &crate::Body, action: &str) -> Vec<Value> {
     let admin = w.session(org.admin, org.id);
     let r = w
-        .run(&admin, LOG, json!({ "o": org_gid(org.id), "action": action, "first": 100 }))
+        .run(
+            &admin,
+            LOG,
+            json!({ "o": org_gid(org.id), "action": action, "first": 100 }),
+        )
         .await;
     assert!(r.get("errors").is_none(), "{r:#}");
     r["data"]["organisation"]["auditLog"]["edges"]

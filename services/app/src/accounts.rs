@@ -4,6 +4,7 @@
 //! blocking threads, never on async executor threads, behind a semaphore: a burst of sign-ins queues
 //! instead of allocating 19 MiB per request until memory runs out.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,8 +16,6 @@ use taisho_store::{
     Actor, Mode, Principal, Role, Store, StoreError, TenantScope, provision, users,
 };
 use tokio::sync::{OnceCell, Semaphore};
-
-use std::net::IpAddr;
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};

@@ -247,11 +247,12 @@ async fn subscription(
             let mut data = Data::default();
             match init_authorization(&payload) {
                 Some(value) => {
-                    let caller = auth::authenticate_from(&services, Credential::Bearer(value), client)
-                        .await
-                        .ok()
-                        .filter(|c| !c.is_anonymous())
-                        .ok_or_else(unauthenticated_gql)?;
+                    let caller =
+                        auth::authenticate_from(&services, Credential::Bearer(value), client)
+                            .await
+                            .ok()
+                            .filter(|c| !c.is_anonymous())
+                            .ok_or_else(unauthenticated_gql)?;
                     data.insert(Caller {
                         scope: None,
                         ..caller
