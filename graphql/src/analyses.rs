@@ -314,16 +314,29 @@ impl Analysis {
 
     /// Sentences of the policy that answer no item (empty without text access).
     // In memory, no I/O: counted once (not per element), so whole tables fit the limit.
-    async fn local_additions(&self) -> Vec<LocalAddition> {
-        self.0
+    async fn local_additions(&self, ctx: &Context<'_>) -> Result<Vec<LocalAddition>> {
+        if !self.0.local_additions.is_empty() {
+            text_returned(ctx, &self.0)?;
+        }
+        Ok(self
+            .0
             .local_additions
             .iter()
             .map(|a| LocalAddition {
                 location: (&a.location).into(),
                 text: a.text.clone(),
             })
-            .collect()
+            .collect())
     }
+}
+
+/// The answer holds text of the analysed version: noted for the audit log (one entry per version
+/// and operation, written when the answer is complete; see [`crate::context::Session`]).
+fn text_returned(ctx: &Context<'_>, analysis: &AnalysisView) -> Result<()> {
+    request(ctx)?
+        .session()
+        .text_returned(analysis.org, analysis.version);
+    Ok(())
 }
 
 /// A place in the policy: numbering path, line, and char range in the decoded original.
@@ -415,8 +428,11 @@ impl Finding {
         Ok(self.get()?.missing_elements.clone())
     }
 
-    async fn evidence(&self) -> Result<Evidence> {
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Evidence> {
         let e = &self.get()?.evidence;
+        if e.policy_text.is_some() || !e.diff.is_empty() {
+            text_returned(ctx, &self.analysis)?;
+        }
         Ok(Evidence {
             model_text: e.model_text.clone(),
             policy_text: e.policy_text.clone(),

@@ -27,10 +27,11 @@ use async_graphql::futures_util::stream::{self, BoxStream};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, Executor, Request, Response, ServerError};
 use taisho_app::Services;
+use taisho_app::audit::channel;
 use taisho_app::auth::Caller;
 use tracing::Instrument as _;
 
-use crate::context::RequestCtx;
+use crate::context::{RequestCtx, Session};
 use crate::limits::{
     check, check_response, check_text, check_variables, is_limit_refusal, normalise,
 };
@@ -94,6 +95,7 @@ struct Prepared {
     request: Request,
     kind: &'static str,
     name: Option<String>,
+    session: Arc<Session>,
 }
 
 impl Api {
@@ -172,6 +174,7 @@ impl Api {
                 Ok(p) => {
                     telemetry::record_operation(&tracing::Span::current(), p.kind, p.name);
                     let mut response = self.schema.execute(p.request).await;
+                    record_text_reads(&p.session, &mut response, channel::ANALYSIS).await;
                     normalise(&mut response.errors);
                     if reached_execution(&response) {
                         telemetry::count_executed(p.kind);
@@ -208,12 +211,20 @@ impl Api {
                 Ok(p) => {
                     telemetry::count_executed(p.kind);
                     let bounded = api.clone();
+                    let session = p.session;
                     Executor::execute_stream(&api.schema, p.request, session_data)
-                        .map(move |mut response| {
-                            normalise(&mut response.errors);
-                            let response = bounded.bounded(response);
-                            bounded.refused(&caller, &response);
-                            response
+                        .then(move |mut response| {
+                            let session = Arc::clone(&session);
+                            let bounded = bounded.clone();
+                            let caller = caller.clone();
+                            async move {
+                                record_text_reads(&session, &mut response, channel::SUBSCRIPTION)
+                                    .await;
+                                normalise(&mut response.errors);
+                                let response = bounded.bounded(response);
+                                bounded.refused(&caller, &response);
+                                response
+                            }
                         })
                         .boxed()
                 }
@@ -238,7 +249,9 @@ impl Api {
         if no_introspection {
             request = request.disable_introspection();
         }
-        request = request.data(RequestCtx::new(self.services.clone(), caller));
+        let ctx = RequestCtx::new(self.services.clone(), caller);
+        let session = Arc::clone(ctx.session());
+        request = request.data(ctx);
         // The text first: a document over the size, token or nesting limits is never parsed.
         if let Err(e) = check_text(&request.query, &self.config) {
             let mut errors = vec![e];
@@ -253,6 +266,7 @@ impl Api {
                 request,
                 kind: "unknown",
                 name: None,
+                session,
             });
         };
         let (kind, name) = operation_of(&document, request.operation_name.as_deref());
@@ -279,7 +293,19 @@ impl Api {
             request,
             kind,
             name,
+            session,
         })
+    }
+}
+
+/// Records the texts `response` returns in the audit log before it leaves (one entry per
+/// version, see [`Session::record_text_reads`]); if that fails the answer is withheld and the
+/// caller gets `UNAVAILABLE`: no text leaves unrecorded.
+async fn record_text_reads(session: &Session, response: &mut Response, channel: &str) {
+    if let Err(e) = session.record_text_reads(channel).await {
+        *response = Response::from_errors(vec![
+            crate::error::app(e).into_server_error(async_graphql::Pos::default()),
+        ]);
     }
 }
 

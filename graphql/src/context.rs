@@ -4,14 +4,15 @@
 //! connection data); without one the caller is anonymous.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 use async_graphql::dataloader::DataLoader;
 use taisho_app::Services;
 use taisho_app::auth::Caller;
-use taisho_store::{TenantScope, scope_for};
+use taisho_domain::{OrgId, VersionId};
+use taisho_store::TenantScope;
 use tokio::sync::OnceCell;
 
 use crate::error::{self, ResultExt};
@@ -22,6 +23,16 @@ pub struct Session {
     pub services: Services,
     pub caller: Caller,
     scope: OnceCell<TenantScope>,
+    texts: Mutex<TextReads>,
+}
+
+/// Versions whose text (evidence, local additions) this operation returned: recorded in the audit
+/// log once per version when the answer is complete ([`Session::record_text_reads`]).
+#[derive(Debug, Default)]
+struct TextReads {
+    pending: BTreeSet<(OrgId, VersionId)>,
+    /// Already recorded (a subscription records each version once over all its events).
+    recorded: BTreeSet<(OrgId, VersionId)>,
 }
 
 impl Session {
@@ -31,18 +42,67 @@ impl Session {
             services,
             caller,
             scope,
+            texts: Mutex::default(),
         }
     }
 
-    /// The caller's tenant scope; `UNAUTHENTICATED` for an anonymous caller.
+    /// The caller's tenant scope (with the client address); `UNAUTHENTICATED` for an anonymous
+    /// caller.
     pub async fn scope(&self) -> async_graphql::Result<&TenantScope> {
         if self.caller.is_anonymous() {
             return Err(error::unauthenticated());
         }
         self.scope
-            .get_or_try_init(|| scope_for(&self.caller.principal, &self.services.store))
+            .get_or_try_init(|| self.caller.resolve_scope(&self.services.store))
             .await
             .gql()
+    }
+
+    /// Notes that the text of `version` (of `org`) is part of the answer.
+    pub fn text_returned(&self, org: OrgId, version: VersionId) {
+        let mut texts = self
+            .texts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !texts.recorded.contains(&(org, version)) {
+            texts.pending.insert((org, version));
+        }
+    }
+
+    /// Records the texts returned since the last call (one `document.read` entry per version,
+    /// with `channel`), in one transaction. Nothing to record costs nothing. An error means the
+    /// answer must not leave.
+    pub async fn record_text_reads(&self, channel: &str) -> Result<(), taisho_app::AppError> {
+        let pending: Vec<(OrgId, VersionId)> = {
+            let mut texts = self
+                .texts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let pending = std::mem::take(&mut texts.pending);
+            texts.recorded.extend(pending.iter().copied());
+            pending.into_iter().collect()
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // Text was returned, so the scope was resolved.
+        let Some(scope) = self.scope.get() else {
+            return Ok(());
+        };
+        let result =
+            taisho_app::audit::texts_read(&self.services.store, scope, &pending, channel).await;
+        if result.is_err() {
+            // Not recorded: a later answer with these texts must try again.
+            let mut texts = self
+                .texts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for read in pending {
+                texts.recorded.remove(&read);
+                texts.pending.insert(read);
+            }
+        }
+        result
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod analyses;
 pub mod api;
+pub mod audit;
 pub mod catalog;
 pub mod connection;
 pub mod context;

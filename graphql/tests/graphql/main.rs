@@ -4,6 +4,7 @@
 
 mod accounts;
 mod analysis_flow;
+mod audit_log;
 mod diff_matrix;
 mod grantee_text;
 mod limits;

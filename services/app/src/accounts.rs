@@ -287,7 +287,7 @@ impl Accounts {
         if let Err(wait) = self.throttle.check(email, client, now) {
             return Err(AppError::Throttled(wait));
         }
-        let result = self.sign_in(email, password, org).await;
+        let result = self.check_password(email, password, org, client).await;
         match &result {
             Err(AppError::InvalidCredentials) => self.throttle.failed(email, client, now),
             Ok(_) | Err(AppError::ChooseOrganisation(_)) => self.throttle.succeeded(email, client),
@@ -311,6 +311,18 @@ impl Accounts {
         password: &str,
         org: Option<OrgId>,
     ) -> Result<Principal> {
+        self.sign_in_from(email, password, org, None).await
+    }
+
+    /// The password check of [`Accounts::sign_in_from`], unthrottled, audited with the network
+    /// address `client`.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        org: Option<OrgId>,
+        client: Option<IpAddr>,
+    ) -> Result<Principal> {
         // `target` is the organisation whose admins should see the failure: the one the user asked
         // for, if they belong to it.
         let deny = async |actor: Actor, target: Option<OrgId>| -> Result<Principal> {
@@ -322,6 +334,7 @@ impl Accounts {
                 Action::SignIn.as_str(),
                 None,
                 audit::DENIED,
+                client,
             )
             .await?;
             Err(AppError::InvalidCredentials)
@@ -377,6 +390,7 @@ impl Accounts {
             Action::SignIn.as_str(),
             None,
             audit::OK,
+            client,
         )
         .await?;
         Ok(Principal::User {

@@ -559,13 +559,35 @@ pub async fn of_versions(
 
 /// Queues the analysis of `version` with `edition` unless it was queued before (idempotent by the
 /// job's unique key), and returns its progress. Editors and admins of the version's organisation
-/// only (viewers get Forbidden; foreign or missing versions NotFound).
+/// only (viewers get Forbidden; foreign or missing versions NotFound). Audited as
+/// `analysis.reanalyse` in the enqueueing transaction (refusals as `denied`).
 pub async fn reanalyse(
     store: &Store,
     scope: &TenantScope,
     version: VersionId,
     edition: EditionId,
 ) -> Result<JobProgress> {
+    let queued = enqueue_analysis(store, scope, version, edition).await;
+    crate::audit::on_denial(
+        store,
+        scope,
+        crate::audit::Action::AnalysisReanalyse,
+        None,
+        Some(version.as_uuid()),
+        queued,
+    )
+    .await?;
+    progress::get(store, scope, version, edition)
+        .await?
+        .ok_or_else(|| StoreError::NotFound.into())
+}
+
+async fn enqueue_analysis(
+    store: &Store,
+    scope: &TenantScope,
+    version: VersionId,
+    edition: EditionId,
+) -> Result<()> {
     let tx = store.begin(scope, Mode::Write).await?;
     let v = documents::get_version(&tx, version).await?;
     if !scope.can_write(v.org_id) {
@@ -583,8 +605,7 @@ pub async fn reanalyse(
         JobSpec::new(ANALYSIS_JOB, payload).unique_key(unique_key(version, edition)),
     )
     .await?;
+    crate::audit::reanalysed(&tx, &v, &edition.to_string()).await?;
     tx.commit().await?;
-    progress::get(store, scope, version, edition)
-        .await?
-        .ok_or_else(|| StoreError::NotFound.into())
+    Ok(())
 }

@@ -7,8 +7,9 @@
 //! successful action wants. A refusal rolls its transaction back, so [`denied`] records in a
 //! transaction of its own.
 
-use taisho_domain::{ApiKeyId, GrantId, OrgId, UserId, VersionId};
-use taisho_store::{Grant, Mode, Store, TenantScope, Tx, Version, audit};
+use taisho_domain::{ApiKeyId, DocumentId, GrantId, OrgId, UserId, VersionId};
+pub use taisho_store::audit::{AuditEntry, AuditFilter};
+use taisho_store::{Document, Grant, Mode, Store, TenantScope, Tx, Version, audit};
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -29,6 +30,9 @@ pub enum Action {
     GrantRevoke,
     DocumentRead,
     DocumentExport,
+    DocumentUpload,
+    DocumentSetUnpublished,
+    AnalysisReanalyse,
 }
 
 impl Action {
@@ -47,14 +51,29 @@ impl Action {
             Action::GrantRevoke => "grant.revoke",
             Action::DocumentRead => "document.read",
             Action::DocumentExport => "document.export",
+            Action::DocumentUpload => "document.upload",
+            Action::DocumentSetUnpublished => "document.set_unpublished",
+            Action::AnalysisReanalyse => "analysis.reanalyse",
         }
     }
+}
+
+/// Details of `document.read` entries: the channel the text left through. `diff` and the plain
+/// reads of [`crate::documents::read_text`] record none.
+pub mod channel {
+    /// Evidence (policy text, diff spans) or local additions of an analysis, in a query or
+    /// mutation answer.
+    pub const ANALYSIS: &str = "analysis";
+    /// The same, delivered through a subscription.
+    pub const SUBSCRIPTION: &str = "subscription";
 }
 
 /// Outcomes: `ok` for done, `denied` for refused (forbidden, foreign or missing object, bad
 /// credentials).
 pub const OK: &str = "ok";
 pub const DENIED: &str = "denied";
+/// Refused for its input (an unreadable or invalid upload); the detail holds the error code.
+pub const REFUSED: &str = "refused";
 
 /// Records a successful `action` on `object` of `target` in the use-case's transaction.
 pub async fn ok(
@@ -80,6 +99,127 @@ pub async fn denied(
     audit::record(&tx, action.as_str(), target, object, DENIED).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A document was marked unpublished (detail `unpublished`) or published (`published`), in the
+/// change's transaction.
+pub async fn document_unpublished_set(tx: &Tx, document: &Document) -> Result<()> {
+    let detail = if document.unpublished {
+        "unpublished"
+    } else {
+        "published"
+    };
+    audit::record_detail(
+        tx,
+        Action::DocumentSetUnpublished.as_str(),
+        Some(document.org_id),
+        Some(document.id.as_uuid()),
+        OK,
+        Some(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An upload was stored: the version (`new_version`) or the identical existing one
+/// (`unchanged`), in the upload's transaction.
+pub async fn upload_stored(tx: &Tx, org: OrgId, version: VersionId, created: bool) -> Result<()> {
+    let detail = if created { "new_version" } else { "unchanged" };
+    audit::record_detail(
+        tx,
+        Action::DocumentUpload.as_str(),
+        Some(org),
+        Some(version.as_uuid()),
+        OK,
+        Some(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An upload was refused (nothing stored): `denied` for a refusal of access, `refused` for its
+/// input, with the error code as the detail, in a transaction of its own. The object is the
+/// existing document it was meant for, if any.
+pub async fn upload_refused(
+    store: &Store,
+    scope: &TenantScope,
+    org: OrgId,
+    document: Option<DocumentId>,
+    error: &crate::AppError,
+) -> Result<()> {
+    let outcome = if error.is_denial() { DENIED } else { REFUSED };
+    let tx = store.begin(scope, Mode::Write).await?;
+    audit::record_detail(
+        &tx,
+        Action::DocumentUpload.as_str(),
+        Some(org),
+        document.map(|d| d.as_uuid()),
+        outcome,
+        Some(error.code().as_str()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An analysis of `version` was asked for again (detail: the edition), in the enqueueing
+/// transaction.
+pub async fn reanalysed(tx: &Tx, version: &Version, edition: &str) -> Result<()> {
+    audit::record_detail(
+        tx,
+        Action::AnalysisReanalyse.as_str(),
+        Some(version.org_id),
+        Some(version.id.as_uuid()),
+        OK,
+        Some(edition),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Texts of the versions `read` (organisation, version) were returned to the caller through
+/// `channel` ([`channel`]): one `document.read` entry per version, all in one transaction. The
+/// GraphQL layer calls it once per operation (per event batch for subscriptions) with every
+/// version whose evidence or local additions it answered with, before the answer leaves.
+pub async fn texts_read(
+    store: &Store,
+    scope: &TenantScope,
+    read: &[(OrgId, VersionId)],
+    channel: &str,
+) -> Result<()> {
+    if read.is_empty() {
+        return Ok(());
+    }
+    let tx = store.begin(scope, Mode::Write).await?;
+    for (org, version) in read {
+        audit::record_detail(
+            &tx,
+            Action::DocumentRead.as_str(),
+            Some(*org),
+            Some(version.as_uuid()),
+            OK,
+            Some(channel),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One page of `org`'s audit log passing `filter`, newest first, and the number of entries passing
+/// it. Admins of `org` only (anyone else: NotFound, like a missing organisation).
+pub async fn list(
+    store: &Store,
+    scope: &TenantScope,
+    org: OrgId,
+    filter: &AuditFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<AuditEntry>, u64)> {
+    let tx = store.begin(scope, Mode::Read).await?;
+    let page = audit::page(&tx, org, filter, offset, limit).await?;
+    tx.rollback().await?;
+    Ok(page)
 }
 
 /// A version's text or bytes were read (viewer, diff, evidence display).

@@ -2,6 +2,8 @@
 //! `taisho_session` cookie), or nobody. [`authenticate`] turns the credential a request carried into
 //! a [`Caller`]; every later check goes through `taisho_store::scope_for(&caller.principal, …)`.
 
+use std::net::IpAddr;
+
 use taisho_domain::{ApiKeyId, OrgId, UserId};
 use taisho_store::{Principal, TenantScope};
 
@@ -47,6 +49,8 @@ pub struct Caller {
     /// The principal's scope when authentication already read it (API keys: same transaction as
     /// the key); otherwise it is resolved on first use.
     pub scope: Option<TenantScope>,
+    /// The network address the request came from (HTTP only), recorded with every audit entry.
+    pub client: Option<IpAddr>,
 }
 
 impl Caller {
@@ -55,6 +59,7 @@ impl Caller {
             principal: Principal::Anonymous,
             kind: CallerKind::Anonymous,
             scope: None,
+            client: None,
         }
     }
 
@@ -67,6 +72,7 @@ impl Caller {
             },
             kind: CallerKind::Session { user, org },
             scope: None,
+            client: None,
         }
     }
 
@@ -76,13 +82,33 @@ impl Caller {
             principal: Principal::ApiKey { key },
             kind: CallerKind::ApiKey { key, org },
             scope: None,
+            client: None,
         }
     }
 
     /// This caller with its scope already resolved.
     pub fn with_scope(mut self, scope: TenantScope) -> Caller {
-        self.scope = Some(scope);
+        self.scope = Some(scope.with_client(self.client));
         self
+    }
+
+    /// This caller coming from the network address `client` (its scope, resolved or not, carries
+    /// it into the audit log).
+    pub fn with_client(mut self, client: Option<IpAddr>) -> Caller {
+        self.client = client;
+        self.scope = self.scope.take().map(|s| s.with_client(client));
+        self
+    }
+
+    /// The caller's tenant scope, resolved now unless authentication already did; it carries the
+    /// client address.
+    pub async fn resolve_scope(&self, store: &taisho_store::Store) -> Result<TenantScope> {
+        match &self.scope {
+            Some(scope) => Ok(scope.clone()),
+            None => Ok(taisho_store::scope_for(&self.principal, store)
+                .await?
+                .with_client(self.client)),
+        }
     }
 
     /// The organisation the caller acts for.
@@ -116,12 +142,23 @@ impl Caller {
 /// ([`crate::AppError::InvalidKey`] / [`crate::AppError::InvalidCredentials`]); no credential is
 /// the anonymous caller (which sees nothing).
 pub async fn authenticate(services: &Services, credential: Credential<'_>) -> Result<Caller> {
-    match credential {
-        Credential::None => Ok(Caller::anonymous()),
+    authenticate_from(services, credential, None).await
+}
+
+/// [`authenticate`] for a request from the network address `client`: the caller (and so every
+/// audit entry of its request) carries it, and so does a rejected key's audit entry.
+pub async fn authenticate_from(
+    services: &Services,
+    credential: Credential<'_>,
+    client: Option<IpAddr>,
+) -> Result<Caller> {
+    let caller = match credential {
+        Credential::None => Caller::anonymous(),
         Credential::Bearer(value) => {
-            let (key, scope) = services.keys.authenticate_key_with_scope(value).await?;
-            Ok(Caller::api_key(key.id, key.org_id).with_scope(scope))
+            let (key, scope) = services.keys.authenticate_key_from(value, client).await?;
+            Caller::api_key(key.id, key.org_id).with_scope(scope)
         }
-        Credential::Session(token) => services.sessions.resolve(token).await,
-    }
+        Credential::Session(token) => services.sessions.resolve(token).await?,
+    };
+    Ok(caller.with_client(client))
 }

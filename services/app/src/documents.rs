@@ -90,18 +90,34 @@ fn name_of<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Uploads `upload` as a new version (unless identical to an existing one) and queues its analysis
-/// with `edition` (unless queued before), in one write transaction of `scope`.
+/// with `edition` (unless queued before), in one write transaction of `scope`. Audited as
+/// `document.upload`: a stored upload (`new_version` or `unchanged`) in that transaction, a refused
+/// one (nothing stored) with its error code in a transaction of its own.
 pub async fn upload_version(
     store: &Store,
     scope: &TenantScope,
     upload: Upload,
     edition: EditionId,
 ) -> Result<Uploaded> {
-    let prepared = prepare_upload(scope, upload).await?;
-    let tx = store.begin(scope, Mode::Write).await?;
-    let uploaded = record_upload(&tx, prepared, edition).await?;
-    tx.commit().await?;
-    Ok(uploaded)
+    let org = upload.org;
+    let target = match &upload.document {
+        DocumentRef::Existing(d) => Some(*d),
+        _ => None,
+    };
+    let result = async {
+        let prepared = prepare_upload(scope, upload).await?;
+        let tx = store.begin(scope, Mode::Write).await?;
+        let uploaded = record_upload(&tx, prepared, edition).await?;
+        crate::audit::upload_stored(&tx, org, uploaded.version, uploaded.created).await?;
+        tx.commit().await?;
+        Ok(uploaded)
+    }
+    .await;
+    if let Err(e) = &result {
+        // The refusal stands whether or not its entry could be written.
+        let _ = crate::audit::upload_refused(store, scope, org, target, e).await;
+    }
+    result
 }
 
 /// An upload that the engine has read and that may be stored: the CPU part, done before any
@@ -403,6 +419,7 @@ pub async fn set_unpublished(
 ) -> Result<taisho_store::Document> {
     let tx = store.begin(scope, Mode::Write).await?;
     let d = documents::set_unpublished(&tx, id, unpublished).await?;
+    crate::audit::document_unpublished_set(&tx, &d).await?;
     tx.commit().await?;
     Ok(d)
 }

@@ -263,6 +263,16 @@ impl ApiKeys {
         &self,
         header_value: &str,
     ) -> Result<(ApiKey, TenantScope)> {
+        self.authenticate_key_from(header_value, None).await
+    }
+
+    /// [`ApiKeys::authenticate_key_with_scope`] for a request from the network address `client`:
+    /// a refusal's audit entry and the returned scope carry it.
+    pub async fn authenticate_key_from(
+        &self,
+        header_value: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(ApiKey, TenantScope)> {
         let value = header_value.trim();
         let key = match value.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
@@ -289,6 +299,7 @@ impl ApiKeys {
                 Action::KeyAuthenticate.as_str(),
                 Some(k.id.as_uuid()),
                 audit::DENIED,
+                client,
             )
             .await?;
             return Err(AppError::InvalidKey);
@@ -297,7 +308,7 @@ impl ApiKeys {
         if k.last_used_at.is_none_or(|t| t < now - granularity) {
             keys::touch(&self.store, k.id, now, granularity).await?;
         }
-        Ok((creds.key, scope))
+        Ok((creds.key, scope.with_client(client)))
     }
 }
 

@@ -153,7 +153,7 @@ impl Sessions {
             self.expiry(now, now),
         )
         .await?;
-        Ok((token, Caller::session(user, org)))
+        Ok((token, Caller::session(user, org).with_client(client)))
     }
 
     /// The caller of a session token, moving its expiry forward. Every failure is
@@ -179,6 +179,11 @@ impl Sessions {
     /// Ends the session of `token` (idempotent; unknown and malformed tokens are ignored). Audited
     /// as `sign_out` when it takes effect.
     pub async fn sign_out(&self, token: &str) -> Result<()> {
+        self.sign_out_from(token, None).await
+    }
+
+    /// [`Sessions::sign_out`] from the network address `client` (recorded in the audit log).
+    pub async fn sign_out_from(&self, token: &str, client: Option<std::net::IpAddr>) -> Result<()> {
         if !well_formed(token) {
             return Ok(());
         }
@@ -192,6 +197,7 @@ impl Sessions {
                 SIGN_OUT,
                 None,
                 audit::OK,
+                client,
             )
             .await?;
         }

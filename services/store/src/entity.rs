@@ -140,4 +140,6 @@ entity!(audit, "audit_log", {
     pub action: String,
     pub object_id: Option<Uuid>,
     pub outcome: String,
+    pub client_addr: Option<String>,
+    pub detail: Option<String>,
 });

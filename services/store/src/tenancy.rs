@@ -4,6 +4,7 @@
 //! function that touches tenant data runs in a [`crate::Tx`], which can only be opened with a scope.
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 
 use taisho_domain::{ApiKeyId, OrgId, UserId};
 
@@ -59,6 +60,8 @@ pub struct TenantScope {
     pub(crate) text_published: BTreeSet<OrgId>,
     pub(crate) system: bool,
     pub(crate) auth: bool,
+    /// The client's network address, for the audit log only (grants nothing).
+    pub(crate) client: Option<IpAddr>,
 }
 
 impl TenantScope {
@@ -74,6 +77,7 @@ impl TenantScope {
             text_published: BTreeSet::new(),
             system: false,
             auth: false,
+            client: None,
         }
     }
 
@@ -131,6 +135,18 @@ impl TenantScope {
 
     pub fn readable(&self) -> impl Iterator<Item = OrgId> + '_ {
         self.read.iter().copied()
+    }
+
+    /// This scope with the client address its requests come from (the HTTP layer knows it; the
+    /// CLI and workers have none). Recorded with every audit entry; grants nothing.
+    pub fn with_client(mut self, client: Option<IpAddr>) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// The client address recorded in the audit log.
+    pub fn client(&self) -> Option<IpAddr> {
+        self.client
     }
 
     pub(crate) fn user(&self) -> Option<UserId> {

@@ -61,7 +61,8 @@ pub async fn id_by_email(store: &Store, email: &str) -> Result<Option<UserId>> {
 /// Appends an authentication event (a sign-in, a rejected key) to the audit log in its own
 /// committed transaction, for `actor` acting for `acting_org` (none before authentication
 /// succeeded) on `target_org`. The transaction's scope grants nothing: the audit log's insert policy
-/// accepts any scope.
+/// accepts any scope. `client` is the caller's network address (none outside HTTP).
+#[allow(clippy::too_many_arguments)]
 pub async fn record_authentication(
     store: &Store,
     actor: Actor,
@@ -70,9 +71,11 @@ pub async fn record_authentication(
     action: &str,
     object_id: Option<Uuid>,
     outcome: &str,
+    client: Option<std::net::IpAddr>,
 ) -> Result<()> {
     let mut scope = TenantScope::empty(actor);
     scope.acting_org = acting_org;
+    scope.client = client;
     let tx = store.begin(&scope, Mode::Write).await?;
     crate::audit::record(&tx, action, target_org, object_id, outcome).await?;
     tx.commit().await

@@ -143,3 +143,137 @@ async fn audit_rows_cannot_be_updated_or_deleted_on_postgres() {
     }
     assert_eq!(audit_log(store, &o).await, before);
 }
+
+fn client() -> Option<std::net::IpAddr> {
+    Some("198.51.100.4".parse().expect("address"))
+}
+
+fn upload_of(
+    org: taisho_domain::OrgId,
+    document: taisho_app::documents::DocumentRef,
+    bytes: Vec<u8>,
+) -> taisho_app::documents::Upload {
+    taisho_app::documents::Upload {
+        org,
+        document,
+        bytes,
+        file_name: Some("policy.txt".into()),
+    }
+}
+
+taisho_store::backend_test! {
+    async fn uploads_are_recorded_as_new_unchanged_or_refused_with_the_error_code(db) {
+        use taisho_app::documents::{DocumentRef, upload_version, versions};
+        use crate::flow::{EDITION, seed};
+        let store = &db.store;
+        let accounts = accounts(store);
+        let o = org(store, &accounts).await;
+        let editor = scope(store, o.editor, o.id).await.with_client(client());
+        let bytes = seed("004").1;
+        let new = DocumentRef::New { title: "基本方針".into(), unpublished: false };
+        let first = upload_version(store, &editor, upload_of(o.id, new, bytes.clone()), EDITION)
+            .await
+            .expect("upload");
+        let existing = DocumentRef::Existing(first.document);
+        let again = upload_version(store, &editor, upload_of(o.id, existing.clone(), bytes.clone()), EDITION)
+            .await
+            .expect("same bytes");
+        assert!(first.created && !again.created);
+        let refused = upload_version(store, &editor, upload_of(o.id, existing.clone(), Vec::new()), EDITION)
+            .await
+            .expect_err("empty upload");
+        let viewer = scope(store, o.viewer, o.id).await;
+        let denied = upload_version(store, &viewer, upload_of(o.id, existing, bytes), EDITION)
+            .await
+            .expect_err("viewer");
+        assert_eq!(denied.code().as_str(), "FORBIDDEN");
+        // Refusals stored no version.
+        assert_eq!(versions(store, &editor, first.document).await.expect("versions").len(), 1);
+
+        let log = audit_log(store, &o).await;
+        let ok = entries(&log, "document.upload", "ok");
+        assert_eq!(ok.len(), 2, "{log:#?}");
+        assert_eq!(ok[1].detail.as_deref(), Some("new_version"));
+        assert_eq!(ok[0].detail.as_deref(), Some("unchanged"));
+        for e in &ok {
+            assert_eq!(e.object_id, Some(first.version.as_uuid()));
+            assert_eq!(e.actor_user_id, Some(o.editor.as_uuid()));
+            assert_eq!(e.target_org_id, Some(o.id));
+            assert_eq!(e.client_addr.as_deref(), Some("198.51.100.4"));
+        }
+        let r = entries(&log, "document.upload", "refused");
+        assert_eq!(r.len(), 1, "{log:#?}");
+        assert_eq!(r[0].detail.as_deref(), Some(refused.code().as_str()));
+        assert_eq!(r[0].object_id, Some(first.document.as_uuid()));
+        assert_eq!(r[0].client_addr.as_deref(), Some("198.51.100.4"));
+        let d = entries(&log, "document.upload", "denied");
+        assert_eq!(d.len(), 1, "{log:#?}");
+        assert_eq!(d[0].detail.as_deref(), Some("FORBIDDEN"));
+        assert_eq!(d[0].actor_user_id, Some(o.viewer.as_uuid()));
+    }
+}
+
+taisho_store::backend_test! {
+    async fn publication_changes_and_reanalyses_are_recorded(db) {
+        use taisho_app::documents::{DocumentRef, set_unpublished, upload_version};
+        use crate::flow::{EDITION, seed};
+        let store = &db.store;
+        let accounts = accounts(store);
+        let o = org(store, &accounts).await;
+        let editor = scope(store, o.editor, o.id).await.with_client(client());
+        let new = DocumentRef::New { title: "対策基準".into(), unpublished: false };
+        let up = upload_version(store, &editor, upload_of(o.id, new, seed("004").1), EDITION)
+            .await
+            .expect("upload");
+        set_unpublished(store, &editor, up.document, true).await.expect("unpublish");
+        set_unpublished(store, &editor, up.document, false).await.expect("publish");
+        taisho_app::analyses::reanalyse(store, &editor, up.version, EDITION)
+            .await
+            .expect("reanalyse");
+        let viewer = scope(store, o.viewer, o.id).await;
+        let err = taisho_app::analyses::reanalyse(store, &viewer, up.version, EDITION)
+            .await
+            .expect_err("viewer");
+        assert_eq!(err.code().as_str(), "FORBIDDEN");
+
+        let log = audit_log(store, &o).await;
+        let changes = entries(&log, "document.set_unpublished", "ok");
+        assert_eq!(changes.len(), 2, "{log:#?}");
+        assert_eq!(changes[1].detail.as_deref(), Some("unpublished"));
+        assert_eq!(changes[0].detail.as_deref(), Some("published"));
+        for e in &changes {
+            assert_eq!(e.object_id, Some(up.document.as_uuid()));
+            assert_eq!(e.actor_user_id, Some(o.editor.as_uuid()));
+            assert_eq!(e.client_addr.as_deref(), Some("198.51.100.4"));
+        }
+        let re = entries(&log, "analysis.reanalyse", "ok");
+        assert_eq!(re.len(), 1, "{log:#?}");
+        assert_eq!(re[0].object_id, Some(up.version.as_uuid()));
+        assert_eq!(re[0].detail.as_deref(), Some(EDITION.to_string().as_str()));
+        let refused = entries(&log, "analysis.reanalyse", "denied");
+        assert_eq!(refused.len(), 1, "{log:#?}");
+        assert_eq!(refused[0].actor_user_id, Some(o.viewer.as_uuid()));
+    }
+}
+
+taisho_store::backend_test! {
+    async fn sign_ins_and_rejected_keys_carry_the_client_address(db) {
+        let store = &db.store;
+        let accounts = accounts(store);
+        let o = org(store, &accounts).await;
+        accounts
+            .sign_in_from(&o.admin_email, PASSWORD, Some(o.id), client())
+            .await
+            .expect("sign in");
+        accounts
+            .sign_in_from(&o.admin_email, "wrong password", Some(o.id), client())
+            .await
+            .expect_err("wrong password");
+        let log = audit_log(store, &o).await;
+        for outcome in ["ok", "denied"] {
+            let e = entries(&log, "sign_in", outcome);
+            assert_eq!(e.len(), 1, "{outcome}: {log:#?}");
+            assert_eq!(e[0].client_addr.as_deref(), Some("198.51.100.4"));
+        }
+    }
+}

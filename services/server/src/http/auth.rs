@@ -39,7 +39,7 @@ pub async fn caller(state: &State, req: &HttpRequest) -> Result<Caller, ApiError
     if credential == Credential::None {
         return Err(ApiError::unauthenticated());
     }
-    let caller = auth::authenticate(&state.services, credential)
+    let caller = auth::authenticate_from(&state.services, credential, state.client_addr(req))
         .await
         .map_err(|e| from_app(&e))?;
     if caller.is_anonymous() {

@@ -342,17 +342,19 @@ async fn subscription(
         data.insert(Caller { scope: None, ..c });
     }
     let services = state.services.clone();
+    let client = state.client_addr(&req);
     GraphQLSubscription::new(state.api.clone())
         .with_data(data)
         .on_connection_init(move |payload: serde_json::Value| async move {
             let mut data = Data::default();
             match init_authorization(&payload) {
                 Some(value) => {
-                    let caller = auth::authenticate(&services, Credential::Bearer(value))
-                        .await
-                        .ok()
-                        .filter(|c| !c.is_anonymous())
-                        .ok_or_else(unauthenticated_gql)?;
+                    let caller =
+                        auth::authenticate_from(&services, Credential::Bearer(value), client)
+                            .await
+                            .ok()
+                            .filter(|c| !c.is_anonymous())
+                            .ok_or_else(unauthenticated_gql)?;
                     data.insert(Caller {
                         scope: None,
                         ..caller
@@ -478,7 +480,7 @@ async fn sign_out(req: HttpRequest, state: web::Data<State>) -> Result<HttpRespo
         state
             .services
             .sessions
-            .sign_out(token)
+            .sign_out_from(token, state.client_addr(&req))
             .await
             .map_err(|e| from_app(&e))?;
     }

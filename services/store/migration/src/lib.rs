@@ -16,6 +16,7 @@ mod m20261121_000001_tenancy;
 mod m20261121_000002_jobs;
 mod m20261122_000003_sessions;
 mod m20261122_000004_analysis_summary;
+mod m20261124_000005_audit_client;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_jobs::Migration),
             Box::new(m20261122_000003_sessions::Migration),
             Box::new(m20261122_000004_analysis_summary::Migration),
+            Box::new(m20261124_000005_audit_client::Migration),
         ]
     }
 }

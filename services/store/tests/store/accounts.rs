@@ -256,7 +256,7 @@ taisho_store::backend_test! {
                 .unwrap();
             tx.commit().await.unwrap();
         }
-        users::record_authentication(store, taisho_store::Actor::Anonymous, None, Some(b.org), "sign_in", None, "denied")
+        users::record_authentication(store, taisho_store::Actor::Anonymous, None, Some(b.org), "sign_in", None, "denied", None)
             .await
             .unwrap();
         let admin = user_scope(store, b.admin).await;
@@ -269,5 +269,77 @@ taisho_store::backend_test! {
         drop(tx);
         let tx = store.begin(&viewer, Mode::Read).await.unwrap();
         assert!(matches!(audit::list(&tx, b.org, 100).await, Err(StoreError::NotFound)));
+    }
+}
+
+taisho_store::backend_test! {
+    async fn audit_rows_cannot_be_updated_or_deleted(db) {
+        use taisho_store::sea_orm::ConnectionTrait;
+        let store = &db.store;
+        let w = World::build(store, 1, 0).await;
+        let b = &w.members[0];
+        let client: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        let admin = user_scope(store, b.admin).await.with_client(Some(client));
+        let tx = store.begin(&admin, Mode::Write).await.unwrap();
+        audit::record_detail(&tx, "document.read", Some(b.org), None, "ok", Some("analysis"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Even the organisation's admin, in a write transaction, can neither edit nor delete it.
+        for sql in [
+            "UPDATE audit_log SET outcome = 'forged'",
+            "UPDATE audit_log SET client_addr = NULL",
+            "DELETE FROM audit_log",
+        ] {
+            let tx = store.begin(&admin, Mode::Write).await.unwrap();
+            let r = tx.conn().execute_unprepared(sql).await;
+            assert!(r.is_err(), "{sql} succeeded on {:?}", db.backend());
+            tx.rollback().await.unwrap();
+        }
+        let tx = store.begin(&admin, Mode::Read).await.unwrap();
+        let log = audit::list(&tx, b.org, 100).await.unwrap();
+        let e = log.iter().find(|e| e.detail.as_deref() == Some("analysis")).expect("entry kept");
+        assert_eq!(e.outcome, "ok");
+        assert_eq!(e.client_addr.as_deref(), Some("192.0.2.7"));
+        assert_eq!(e.actor_user_id, Some(b.admin.as_uuid()));
+    }
+}
+
+taisho_store::backend_test! {
+    async fn audit_log_pages_filter_by_action_actor_and_time(db) {
+        let store = &db.store;
+        let w = World::build(store, 1, 1).await;
+        let b = &w.members[0];
+        let admin = user_scope(store, b.admin).await;
+        let viewer = user_scope(store, b.viewer).await;
+        let start = chrono::Utc::now() - Duration::seconds(1);
+        for (scope, action) in [(&admin, "a.one"), (&viewer, "a.two"), (&viewer, "a.two"), (&admin, "a.two")] {
+            let tx = store.begin(scope, Mode::Write).await.unwrap();
+            audit::record(&tx, action, Some(b.org), None, "ok").await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let tx = store.begin(&admin, Mode::Read).await.unwrap();
+        let all = audit::AuditFilter::default();
+        let (first, total) = audit::page(&tx, b.org, &all, 0, 2).await.unwrap();
+        let (rest, _) = audit::page(&tx, b.org, &all, 2, 100).await.unwrap();
+        assert_eq!(first.len(), 2);
+        assert_eq!(total as usize, first.len() + rest.len());
+        assert!(first[0].id > first[1].id && first[1].id > rest[0].id, "newest first");
+        let two = audit::AuditFilter { action: Some("a.two".into()), ..Default::default() };
+        assert_eq!(audit::page(&tx, b.org, &two, 0, 100).await.unwrap().1, 3);
+        let by_viewer = audit::AuditFilter { actor: Some(b.viewer.as_uuid()), ..two.clone() };
+        assert_eq!(audit::page(&tx, b.org, &by_viewer, 0, 100).await.unwrap().1, 2);
+        let later = audit::AuditFilter { since: Some(chrono::Utc::now() + Duration::hours(1)), ..Default::default() };
+        assert_eq!(audit::page(&tx, b.org, &later, 0, 100).await.unwrap().1, 0);
+        let earlier = audit::AuditFilter { until: Some(start), ..two };
+        assert_eq!(audit::page(&tx, b.org, &earlier, 0, 100).await.unwrap().1, 0);
+        drop(tx);
+        // A viewer of the organisation is refused; another organisation's admin finds nothing.
+        let tx = store.begin(&viewer, Mode::Read).await.unwrap();
+        assert!(matches!(audit::page(&tx, b.org, &all, 0, 10).await, Err(StoreError::Forbidden)));
+        drop(tx);
+        let other = user_scope(store, w.unrelated[0].admin).await;
+        let tx = store.begin(&other, Mode::Read).await.unwrap();
+        assert!(matches!(audit::page(&tx, b.org, &all, 0, 10).await, Err(StoreError::NotFound)));
     }
 }
