@@ -29,3 +29,4 @@ mod isolation;
 mod matrix;
 mod seeds;
 mod selftest;
+mod sockets;
