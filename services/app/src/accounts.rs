@@ -497,6 +497,9 @@ impl Accounts {
                 Ok(m)
             })
             .await;
+        if result.is_ok() {
+            crate::auth::credentials_changed();
+        }
         let object = Some(user.as_uuid());
         audit::on_denial(
             &self.store,
@@ -519,6 +522,9 @@ impl Accounts {
                 Ok(())
             })
             .await;
+        if result.is_ok() {
+            crate::auth::credentials_changed();
+        }
         let object = Some(user.as_uuid());
         audit::on_denial(
             &self.store,
