@@ -377,7 +377,8 @@ impl StreamHandler<Result<Message, ProtocolError>> for SocketActor {
                 None
             }
             Message::Continuation(item) => match item {
-                actix_http::ws::Item::FirstText(bytes) | actix_http::ws::Item::FirstBinary(bytes) => {
+                actix_http::ws::Item::FirstText(bytes)
+                | actix_http::ws::Item::FirstBinary(bytes) => {
                     self.continuation = bytes.to_vec();
                     None
                 }
