@@ -343,3 +343,124 @@ where
     }
     out
 }
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// An open `graphql-transport-ws` socket (after `connection_ack`), driven message by message.
+pub struct Socket {
+    ws: WsStream,
+}
+
+/// What a socket did until it closed (or the wait ended).
+#[derive(Debug)]
+pub struct Ending {
+    /// The close frame's code; `None` when the socket did not close in time (or closed without a
+    /// frame).
+    pub code: Option<u16>,
+    /// When the close arrived.
+    pub closed_at: Option<std::time::Instant>,
+    /// The `next` messages received, with when they arrived.
+    pub events: Vec<(std::time::Instant, Value)>,
+}
+
+impl Client {
+    /// Opens a socket with this client's credentials (cookie on the upgrade, key in
+    /// `connection_init`) and waits for `connection_ack`.
+    pub async fn socket(&self) -> Socket {
+        let url = format!("{}/graphql", self.base.replacen("http://", "ws://", 1));
+        let mut req = url.into_client_request().expect("ws request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let mut init = json!({});
+        match &self.auth {
+            Auth::None => {}
+            Auth::Bearer(k) => init = json!({ "authorization": format!("Bearer {k}") }),
+            Auth::Cookie(c) => {
+                req.headers_mut().insert(
+                    "cookie",
+                    HeaderValue::from_str(&format!("{COOKIE}={c}")).expect("cookie header"),
+                );
+            }
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("WebSocket connects");
+        let mut socket = Socket { ws };
+        socket
+            .send(json!({ "type": "connection_init", "payload": init }))
+            .await;
+        let ack = socket
+            .next_message(Duration::from_secs(30))
+            .await
+            .expect("connection_ack");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        socket
+    }
+}
+
+impl Socket {
+    /// Sends a protocol message (a send on a closed socket is ignored: the reads report it).
+    pub async fn send(&mut self, message: Value) {
+        let _ = self.ws.send(Message::text(message.to_string())).await;
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({
+            "id": id, "type": "subscribe",
+            "payload": { "query": query, "variables": variables }
+        }))
+        .await;
+    }
+
+    /// The next protocol message as JSON; `None` when the socket closed or nothing came in time.
+    pub async fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??;
+            match msg.ok()? {
+                Message::Text(t) => return serde_json::from_str(t.as_str()).ok(),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads until the socket closes or `timeout` passes: the close code and the `next` events.
+    pub async fn until_closed(&mut self, timeout: Duration) -> Ending {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut ending = Ending {
+            code: None,
+            closed_at: None,
+            events: Vec::new(),
+        };
+        loop {
+            let msg = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return ending,
+                Ok(None) | Ok(Some(Err(_))) => {
+                    ending.closed_at = Some(std::time::Instant::now());
+                    return ending;
+                }
+                Ok(Some(Ok(m))) => m,
+            };
+            match msg {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                    if v["type"] == "next" {
+                        ending.events.push((std::time::Instant::now(), v));
+                    }
+                }
+                Message::Close(frame) => {
+                    ending.code = frame.map(|f| u16::from(f.code));
+                    ending.closed_at = Some(std::time::Instant::now());
+                    return ending;
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -31,3 +31,4 @@ mod outage;
 mod seeds;
 mod selftest;
 mod sign_in;
+mod sockets;

@@ -538,6 +538,9 @@ impl Accounts {
                 Ok(m)
             })
             .await;
+        if result.is_ok() {
+            crate::auth::credentials_changed();
+        }
         let object = Some(user.as_uuid());
         audit::on_denial(
             &self.store,
@@ -560,6 +563,9 @@ impl Accounts {
                 Ok(())
             })
             .await;
+        if result.is_ok() {
+            crate::auth::credentials_changed();
+        }
         let object = Some(user.as_uuid());
         audit::on_denial(
             &self.store,

@@ -162,3 +162,158 @@ pub async fn authenticate_from(
     };
     Ok(caller.with_client(client))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Long-lived connections (WebSockets)
+
+/// The credential a long-lived connection was opened with, kept so it can be authenticated again.
+/// Its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub enum HeldCredential {
+    /// An API key (`Bearer tsk_…` or the bare key).
+    Bearer(String),
+    /// A session token (the cookie's value).
+    Session(String),
+}
+
+impl std::fmt::Debug for HeldCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HeldCredential::Bearer(_) => "Bearer(<redacted>)",
+            HeldCredential::Session(_) => "Session(<redacted>)",
+        })
+    }
+}
+
+impl HeldCredential {
+    /// The credential to keep; `None` for no credential.
+    pub fn new(credential: Credential<'_>) -> Option<HeldCredential> {
+        match credential {
+            Credential::Bearer(v) => Some(HeldCredential::Bearer(v.to_owned())),
+            Credential::Session(v) => Some(HeldCredential::Session(v.to_owned())),
+            Credential::None => None,
+        }
+    }
+
+    pub fn credential(&self) -> Credential<'_> {
+        match self {
+            HeldCredential::Bearer(v) => Credential::Bearer(v),
+            HeldCredential::Session(v) => Credential::Session(v),
+        }
+    }
+}
+
+/// What a long-lived connection (a WebSocket) may do: the caller its credential authenticated when
+/// it opened, with the tenant scope resolved then. Everything the connection runs uses that scope
+/// (a grant made later is seen after reconnecting); [`Authority::recheck`] tells whether the
+/// credential still grants it.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    credential: HeldCredential,
+    caller: Caller,
+    /// The connection's network address (for the audit entries of its checks).
+    client: Option<std::net::IpAddr>,
+}
+
+/// The outcome of [`Authority::recheck`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The credential is valid, for the same caller, and its scope covers the connection's.
+    Holds,
+    /// Signed out, revoked, expired, no longer a member, or a scope that lost something the
+    /// connection had (a revoked grant, a lower role): the connection must end.
+    Lost,
+}
+
+impl Authority {
+    /// Authenticates `credential` and resolves its scope. No credential, and an anonymous caller,
+    /// are [`crate::AppError::InvalidSession`] (`UNAUTHENTICATED`).
+    pub async fn establish(
+        services: &Services,
+        credential: Credential<'_>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Authority> {
+        let held = HeldCredential::new(credential).ok_or(crate::AppError::InvalidSession)?;
+        let caller =
+            with_scope(services, authenticate_from(services, credential, client).await?).await?;
+        if caller.is_anonymous() {
+            return Err(crate::AppError::InvalidSession);
+        }
+        Ok(Authority {
+            credential: held,
+            caller,
+            client,
+        })
+    }
+
+    /// The caller, with the scope resolved when the connection opened.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// Authenticates the held credential again (one auth read: the key with its scope, or the
+    /// session and the user's scope) and compares the caller and scope with the connection's.
+    /// A credential that no longer authenticates is [`Standing::Lost`]; store failures are errors
+    /// (the caller decides what an outage means for the connection).
+    pub async fn recheck(&self, services: &Services) -> Result<Standing> {
+        let now = match authenticate_from(services, self.credential.credential(), self.client).await {
+            Ok(c) => with_scope(services, c).await?,
+            Err(e) if e.code() == taisho_domain::ErrorCode::Unauthenticated => {
+                return Ok(Standing::Lost);
+            }
+            Err(e) => return Err(e),
+        };
+        let (Some(granted), Some(current)) = (&self.caller.scope, &now.scope) else {
+            return Ok(Standing::Lost);
+        };
+        if now.kind == self.caller.kind && covers(current, granted) {
+            Ok(Standing::Holds)
+        } else {
+            Ok(Standing::Lost)
+        }
+    }
+}
+
+/// `caller` with its scope resolved (read now when authentication did not already).
+async fn with_scope(services: &Services, caller: Caller) -> Result<Caller> {
+    if caller.scope.is_some() {
+        return Ok(caller);
+    }
+    let scope = taisho_store::scope_for(&caller.principal, &services.store).await?;
+    Ok(caller.with_scope(scope))
+}
+
+/// Whether `current` allows everything `granted` allowed: the same actor acting for the same
+/// organisation, and per organisation `granted` reads, at least the same reading, writing,
+/// administration and text access. Equal scopes cover each other; a revoked grant, a removed
+/// membership or a lower role does not cover the scope before it.
+pub fn covers(current: &TenantScope, granted: &TenantScope) -> bool {
+    current.actor() == granted.actor()
+        && current.acting_org() == granted.acting_org()
+        && granted.readable().all(|org| {
+            current.can_read(org)
+                && (!granted.can_write(org) || current.can_write(org))
+                && (!granted.is_admin(org) || current.is_admin(org))
+                && (!granted.can_read_text(org, true) || current.can_read_text(org, true))
+                && (!granted.can_read_text(org, false) || current.can_read_text(org, false))
+        })
+}
+
+/// Process-wide news that some credential or scope may have shrunk: sign-out, API key revocation,
+/// a membership removed or its role changed, a grant revoked. Long-lived connections watch it and
+/// [`Authority::recheck`] at once instead of waiting for their periodic check. It carries no
+/// detail on purpose: a spurious wake costs one re-check, and the re-check is the rule. Changes
+/// made by other processes reach a connection through its periodic check.
+static CHANGES: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// Tells every connection of this process to re-check its credential (called by the use-cases
+/// after their change committed).
+pub fn credentials_changed() {
+    CHANGES.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// A receiver that wakes after each [`credentials_changed`].
+pub fn watch_credentials() -> tokio::sync::watch::Receiver<u64> {
+    CHANGES.subscribe()
+}

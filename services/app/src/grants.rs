@@ -47,6 +47,9 @@ pub async fn revoke(store: &Store, scope: &TenantScope, id: GrantId) -> Result<G
             Ok(g)
         })
         .await;
+    if result.is_ok() {
+        crate::auth::credentials_changed();
+    }
     let object = Some(id.as_uuid());
     audit::on_denial(store, scope, Action::GrantRevoke, None, object, result).await
 }

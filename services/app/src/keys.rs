@@ -221,6 +221,9 @@ impl ApiKeys {
                 Ok(key)
             })
             .await;
+        if result.is_ok() {
+            crate::auth::credentials_changed();
+        }
         let object = Some(id.as_uuid());
         audit::on_denial(&self.store, scope, Action::KeyRevoke, None, object, result).await
     }

@@ -189,6 +189,7 @@ impl Sessions {
         }
         if let Some((user, org)) = sessions::revoke_by_hash(&self.store, &token_hash(token)).await?
         {
+            crate::auth::credentials_changed();
             users::record_authentication(
                 &self.store,
                 Actor::User(user),

@@ -3,6 +3,7 @@
 
 mod analysis_jobs;
 mod audit;
+mod authority;
 mod demo_data;
 mod flow;
 mod import_files;

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod limits;
 mod observe;
 mod routes;
+pub mod socket;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -2,10 +2,9 @@
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::BatchRequest;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Data, ErrorExtensions as _};
-use async_graphql_actix_web::GraphQLSubscription;
 use serde::Deserialize;
 use taisho_app::auth::{self, Caller, Credential, SESSION_COOKIE};
 use taisho_domain::{ErrorCode, OrgId};
@@ -14,6 +13,7 @@ use crate::http::State;
 use crate::http::auth::{caller, credential, session_cookie};
 use crate::http::errors::{ApiError, RETRY_UNAVAILABLE_SECS, from_app};
 use crate::http::limits::{check_length, read_body, read_body_sized};
+use crate::http::socket;
 
 /// The largest sign-in request.
 const SIGN_IN_LIMIT: usize = 16 * 1024;
@@ -310,72 +310,37 @@ async fn graphql_get(
     execute(&state, caller, request).await
 }
 
-/// The `connection_init` payload: `{"authorization": "Bearer tsk_…"}`.
-fn init_authorization(payload: &serde_json::Value) -> Option<&str> {
-    payload
-        .get("authorization")
-        .or_else(|| payload.get("Authorization"))
-        .and_then(|v| v.as_str())
-}
-
 /// WebSocket subscriptions (`graphql-transport-ws`): the caller is the upgrade request's (cookie or
-/// `Authorization` header) or the `connection_init` payload's.
+/// `Authorization` header) or the `connection_init` payload's; `http::socket` keeps checking it
+/// for as long as the socket lives.
 async fn subscription(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<State>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut data = Data::default();
-    let upgrade_caller = match credential(&req)? {
+    let upgrade = match credential(&req)? {
         Credential::None => None,
-        _ => Some(caller(&state, &req).await?),
-    };
-    let authenticated = upgrade_caller.is_some();
-    if let Some(c) = upgrade_caller {
-        if c.is_browser_session() {
-            // A cross-site page must not open a socket riding on the cookie.
-            state.check_same_origin(&req)?;
-        }
-        state.limit_caller(&c)?;
-        // A socket lives long: each operation on it resolves the scope afresh, so a revoked key
-        // or a removed member stops seeing data without reconnecting.
-        data.insert(Caller { scope: None, ..c });
-    }
-    let services = state.services.clone();
-    let client = state.client_addr(&req);
-    GraphQLSubscription::new(state.api.clone())
-        .with_data(data)
-        .on_connection_init(move |payload: serde_json::Value| async move {
-            let mut data = Data::default();
-            match init_authorization(&payload) {
-                Some(value) => {
-                    let caller =
-                        auth::authenticate_from(&services, Credential::Bearer(value), client)
-                            .await
-                            .ok()
-                            .filter(|c| !c.is_anonymous())
-                            .ok_or_else(unauthenticated_gql)?;
-                    data.insert(Caller {
-                        scope: None,
-                        ..caller
-                    });
-                }
-                None if authenticated => {}
-                None => return Err(unauthenticated_gql()),
+        credential => {
+            let authority =
+                auth::Authority::establish(&state.services, credential, state.client_addr(&req))
+                    .await
+                    .map_err(|e| from_app(&e))?;
+            if authority.caller().is_browser_session() {
+                // A cross-site page must not open a socket riding on the cookie.
+                state.check_same_origin(&req)?;
             }
-            Ok(data)
-        })
-        .start(&req, payload)
-        .map_err(|_| {
-            ApiError::bad_request(
-                "WebSocket のサブプロトコル graphql-transport-ws を指定してください。",
-            )
-        })
-}
-
-fn unauthenticated_gql() -> async_graphql::Error {
-    async_graphql::Error::new(ErrorCode::Unauthenticated.summary_ja())
-        .extend_with(|_, e| e.set("code", ErrorCode::Unauthenticated.as_str()))
+            state.limit_caller(authority.caller())?;
+            Some(authority)
+        }
+    };
+    socket::start(
+        &req,
+        payload,
+        state.api.clone(),
+        state.services.clone(),
+        upgrade,
+        state.client_addr(&req),
+    )
 }
 
 /// `GET /graphiql`: the GraphiQL page, outside production only.
