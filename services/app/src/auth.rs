@@ -234,8 +234,11 @@ impl Authority {
         client: Option<std::net::IpAddr>,
     ) -> Result<Authority> {
         let held = HeldCredential::new(credential).ok_or(crate::AppError::InvalidSession)?;
-        let caller =
-            with_scope(services, authenticate_from(services, credential, client).await?).await?;
+        let caller = with_scope(
+            services,
+            authenticate_from(services, credential, client).await?,
+        )
+        .await?;
         if caller.is_anonymous() {
             return Err(crate::AppError::InvalidSession);
         }
@@ -256,7 +259,8 @@ impl Authority {
     /// A credential that no longer authenticates is [`Standing::Lost`]; store failures are errors
     /// (the caller decides what an outage means for the connection).
     pub async fn recheck(&self, services: &Services) -> Result<Standing> {
-        let now = match authenticate_from(services, self.credential.credential(), self.client).await {
+        let now = match authenticate_from(services, self.credential.credential(), self.client).await
+        {
             Ok(c) => with_scope(services, c).await?,
             Err(e) if e.code() == taisho_domain::ErrorCode::Unauthenticated => {
                 return Ok(Standing::Lost);

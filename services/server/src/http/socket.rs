@@ -122,9 +122,10 @@ async fn connection_init(gate: &Gate, payload: &serde_json::Value) -> async_grap
     let mut data = Data::default();
     match init_authorization(payload) {
         Some(value) => {
-            let authority = Authority::establish(&gate.services, Credential::Bearer(value), gate.client)
-                .await
-                .map_err(|_| unauthenticated_gql())?;
+            let authority =
+                Authority::establish(&gate.services, Credential::Bearer(value), gate.client)
+                    .await
+                    .map_err(|_| unauthenticated_gql())?;
             data.insert(authority.caller().clone());
             *gate.lock() = Some(authority);
         }
