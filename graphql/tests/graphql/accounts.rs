@@ -310,3 +310,32 @@ taisho_store::backend_test! {
         assert_eq!(r["data"]["node"]["email"], json!(null), "{r:#}");
     }
 }
+
+taisho_store::backend_test! {
+    async fn creating_a_user_reveals_no_address_registered_by_another_organisation(db) {
+        let w = world(db).await;
+        let create = "mutation($org: ID!, $email: String!) { createUser(input: { organisation: $org,
+            email: $email, displayName: \"新人\", role: VIEWER }) { initialPassword user { id } } }";
+        // An address of よその市 (another tenant): the town's admin gets an account of its own for it,
+        // exactly as for an address never seen, not 「登録済み」.
+        let foreign_email = format!("viewer15-{}@example.jp", w.tag);
+        let unseen_email = format!("unseen-{}@example.jp", w.tag);
+        let admin = w.session(w.town.admin, w.town.id);
+        let mut answers = Vec::new();
+        for email in [&foreign_email, &unseen_email] {
+            let r = w.run(&admin, create, json!({ "org": org_gid(w.town.id), "email": email })).await;
+            assert!(r.get("errors").is_none(), "{email}: {r:#}");
+            answers.push(r["data"]["createUser"]["initialPassword"].as_str().unwrap().to_owned());
+        }
+        // Both accounts of the foreign address work, each for its own organisation.
+        let (_, town_caller) = w.services.sessions.sign_in(&foreign_email, &answers[0], None, None).await.unwrap();
+        assert_eq!(town_caller.org(), Some(w.town.id));
+        let (_, foreign_caller) = w.services.sessions.sign_in(&foreign_email, crate::PASSWORD, None, None).await.unwrap();
+        assert_eq!(foreign_caller.org(), Some(w.foreign.id));
+        // The foreign user's organisation still sees only its own member.
+        assert_ne!(town_caller.user(), foreign_caller.user());
+        // An address already in the town is refused, as the town's admin may know.
+        let r = w.run(&admin, create, json!({ "org": org_gid(w.town.id), "email": foreign_email })).await;
+        assert_eq!(code(&r), "INVALID_ARGUMENT", "{r:#}");
+    }
+}

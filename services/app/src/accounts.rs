@@ -348,15 +348,30 @@ impl Accounts {
             self.hasher.verify_dummy(password).await?;
             return deny(Actor::Anonymous, None).await;
         };
-        let Some(creds) = users::credentials(&self.store, email.as_str()).await? else {
+        let candidates = users::credentials(&self.store, email.as_str()).await?;
+        if candidates.is_empty() {
             self.hasher.verify_dummy(password).await?;
+            return deny(Actor::Anonymous, None).await;
+        }
+        // An address may have an account in several organisations: the one whose password this
+        // is, a member of the organisation asked for, wins; then one whose password it is; then
+        // the oldest (for the failure's audit entry).
+        let mut chosen: Option<(users::Credentials, bool, u8)> = None;
+        for c in candidates {
+            let ok = match &c.password_hash {
+                Some(hash) => self.hasher.verify(password, hash).await?,
+                None => self.hasher.verify_dummy(password).await?,
+            };
+            let fits = org.is_none_or(|o| c.memberships.iter().any(|(m, _)| *m == o));
+            let rank = u8::from(ok) * 2 + u8::from(ok && fits);
+            if chosen.as_ref().is_none_or(|(_, _, r)| rank > *r) {
+                chosen = Some((c, ok, rank));
+            }
+        }
+        let Some((creds, matches, _)) = chosen else {
             return deny(Actor::Anonymous, None).await;
         };
         let actor = Actor::User(creds.user);
-        let matches = match &creds.password_hash {
-            Some(hash) => self.hasher.verify(password, hash).await?,
-            None => self.hasher.verify_dummy(password).await?,
-        };
         let member_of = |o: OrgId| creds.memberships.iter().any(|(m, _)| *m == o);
         let requested = match org {
             Some(o) if member_of(o) => Some(o),
@@ -430,6 +445,18 @@ impl Accounts {
         let email = EmailAddress::parse(new.email)?;
         let display_name = DisplayName::parse(new.display_name)?;
         check_password(new.password)?;
+        // An address is "already registered" only among the admin's own organisations: another
+        // organisation's users are not the admin's to learn about, so an address used elsewhere
+        // simply gets an account of its own here.
+        let tx = self.store.begin(scope, Mode::Read).await?;
+        let administered: Vec<OrgId> = scope.administered().collect();
+        let taken = users::email_taken_in(&tx, email.as_str(), &administered).await?;
+        tx.rollback().await?;
+        if taken {
+            return Err(AppError::Invalid(
+                "このメールアドレスは登録済みです。".into(),
+            ));
+        }
         // Hash outside any transaction: a write transaction held across 19 MiB of Argon2 work would
         // serialise every other writer on SQLite.
         let hash = self.hasher.hash(new.password).await?;
@@ -438,22 +465,7 @@ impl Accounts {
         // access is written in the admin's own scope, with its audit entry.
         let tx = self.store.begin_system(Mode::Write).await?;
         let user =
-            match provision::create_user(&tx, email.as_str(), display_name.as_str(), Some(&hash))
-                .await
-            {
-                Ok(u) => u,
-                Err(StoreError::Db(e))
-                    if matches!(
-                        e.sql_err(),
-                        Some(taisho_store::sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
-                {
-                    return Err(AppError::Invalid(
-                        "このメールアドレスは登録済みです。".into(),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            provision::create_user(&tx, email.as_str(), display_name.as_str(), Some(&hash)).await?;
         tx.commit().await?;
 
         let tx = self.store.begin(scope, Mode::Write).await?;

@@ -3,7 +3,7 @@
 //! policies of users and memberships honour) and [`record_authentication`] appends to the audit log
 //! for an actor that has no scope yet.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use taisho_domain::{OrgId, UserId};
 use uuid::Uuid;
 
@@ -24,38 +24,82 @@ pub struct Credentials {
     pub memberships: Vec<(OrgId, Role)>,
 }
 
-/// The user with `email` (exact match: callers normalise), if any.
-pub async fn credentials(store: &Store, email: &str) -> Result<Option<Credentials>> {
+/// Accounts one e-mail address may have (one per organisation that created one for it); a sign-in
+/// checks at most this many.
+pub const MAX_ACCOUNTS_PER_EMAIL: u64 = 8;
+
+/// The accounts with `email` (exact match: callers normalise), oldest first. An address has one
+/// account per organisation that created a user with it (organisations cannot see each other's
+/// addresses, so none can be refused for being used elsewhere).
+pub async fn credentials(store: &Store, email: &str) -> Result<Vec<Credentials>> {
     let tx = store.begin_auth().await?;
-    let Some(u) = user::Entity::find()
+    let users = user::Entity::find()
         .filter(user::Column::Email.eq(email))
-        .one(tx.conn())
+        .order_by_asc(user::Column::CreatedAt)
+        .order_by_asc(user::Column::Id)
+        .limit(MAX_ACCOUNTS_PER_EMAIL)
+        .all(tx.conn())
+        .await?;
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(u.id))
+            .order_by_asc(membership::Column::CreatedAt)
+            .order_by_asc(membership::Column::OrgId)
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| Ok((OrgId::from_uuid(m.org_id), Role::parse(&m.role)?)))
+            .collect::<Result<Vec<_>>>()?;
+        out.push(Credentials {
+            user: UserId::from_uuid(u.id),
+            password_hash: u.password_hash,
+            disabled: u.disabled_at.is_some(),
+            memberships,
+        });
+    }
+    tx.rollback().await?;
+    Ok(out)
+}
+
+/// The id of the oldest user with `email`, for an admin adding an existing user to an
+/// organisation.
+pub async fn id_by_email(store: &Store, email: &str) -> Result<Option<UserId>> {
+    Ok(credentials(store, email)
         .await?
-    else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(u.id))
-        .order_by_asc(membership::Column::CreatedAt)
-        .order_by_asc(membership::Column::OrgId)
+        .into_iter()
+        .next()
+        .map(|c| c.user))
+}
+
+/// Whether a member of one of `orgs` (organisations the scope administers; others are ignored) has
+/// the address `email`: the only "already registered" an admin may learn.
+pub async fn email_taken_in(tx: &crate::Tx, email: &str, orgs: &[OrgId]) -> Result<bool> {
+    let scope = tx.scope();
+    let orgs: Vec<Uuid> = orgs
+        .iter()
+        .filter(|o| tx.app_allows(scope.is_admin(**o)))
+        .map(|o| o.as_uuid())
+        .collect();
+    if orgs.is_empty() {
+        return Ok(false);
+    }
+    let members: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::OrgId.is_in(orgs))
         .all(tx.conn())
         .await?
         .into_iter()
-        .map(|m| Ok((OrgId::from_uuid(m.org_id), Role::parse(&m.role)?)))
-        .collect::<Result<Vec<_>>>()?;
-    tx.rollback().await?;
-    Ok(Some(Credentials {
-        user: UserId::from_uuid(u.id),
-        password_hash: u.password_hash,
-        disabled: u.disabled_at.is_some(),
-        memberships,
-    }))
-}
-
-/// The id of the user with `email`, for an admin adding an existing user to an organisation.
-pub async fn id_by_email(store: &Store, email: &str) -> Result<Option<UserId>> {
-    Ok(credentials(store, email).await?.map(|c| c.user))
+        .map(|m| m.user_id)
+        .collect();
+    if members.is_empty() {
+        return Ok(false);
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::Id.is_in(members))
+        .one(tx.conn())
+        .await?
+        .is_some())
 }
 
 /// Appends an authentication event (a sign-in, a rejected key) to the audit log in its own

@@ -17,6 +17,7 @@ mod m20261121_000002_jobs;
 mod m20261122_000003_sessions;
 mod m20261122_000004_analysis_summary;
 mod m20261124_000005_audit_client;
+mod m20261207_000006_user_email_per_organisation;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_sessions::Migration),
             Box::new(m20261122_000004_analysis_summary::Migration),
             Box::new(m20261124_000005_audit_client::Migration),
+            Box::new(m20261207_000006_user_email_per_organisation::Migration),
         ]
     }
 }

@@ -228,13 +228,15 @@ taisho_store::backend_test! {
         provision::add_membership(&tx, u, w.members[1].org, Role::Viewer).await.unwrap();
         provision::add_membership(&tx, u, w.members[0].org, Role::Admin).await.unwrap();
         tx.commit().await.unwrap();
-        let c = users::credentials(store, &email).await.unwrap().unwrap();
+        let all = users::credentials(store, &email).await.unwrap();
+        assert_eq!(all.len(), 1);
+        let c = &all[0];
         assert_eq!(c.user, u);
         assert_eq!(c.password_hash.as_deref(), Some("$argon2id$x"));
         assert!(!c.disabled);
         assert_eq!(c.memberships.len(), 2);
         assert!(c.memberships.contains(&(w.members[0].org, Role::Admin)));
-        assert!(users::credentials(store, &format!("none-{t}@example.jp")).await.unwrap().is_none());
+        assert!(users::credentials(store, &format!("none-{t}@example.jp")).await.unwrap().is_empty());
         assert_eq!(users::id_by_email(store, &email).await.unwrap(), Some(u));
     }
 }
