@@ -16,9 +16,10 @@ async fn attempt(client: &Client, from: &str, email: &str, password: &str) -> Re
     .await
 }
 
-async fn sign_in_is_throttled_per_account_without_locking_out_the_owner(backend: Backend) {
-    // The test client is the trusted proxy; the addresses are in X-Forwarded-For.
-    let server = Server::start_with(
+/// A server for which the test client (127.0.0.1) is a trusted proxy: the addresses and the scheme
+/// come from `X-Forwarded-For` and `X-Forwarded-Proto`.
+async fn behind_a_trusted_proxy(backend: Backend) -> Server {
+    Server::start_with(
         backend,
         ServerOptions {
             config_toml: Some(format!(
@@ -27,7 +28,12 @@ async fn sign_in_is_throttled_per_account_without_locking_out_the_owner(backend:
             ..ServerOptions::default()
         },
     )
-    .await;
+    .await
+}
+
+async fn sign_in_is_throttled_per_account_without_locking_out_the_owner(backend: Backend) {
+    // The test client is the trusted proxy; the addresses are in X-Forwarded-For.
+    let server = behind_a_trusted_proxy(backend).await;
     let admin = server.sign_in_for("admin").clone();
     let client = server.client();
     let guesser = "203.0.113.66";
@@ -74,16 +80,7 @@ e2e_test!(
 );
 
 async fn the_origin_check_compares_the_scheme(backend: Backend) {
-    let server = Server::start_with(
-        backend,
-        ServerOptions {
-            config_toml: Some(format!(
-                "trusted_proxies = [\"127.0.0.1\"]\n{RAISED_RATE_LIMITS}"
-            )),
-            ..ServerOptions::default()
-        },
-    )
-    .await;
+    let server = behind_a_trusted_proxy(backend).await;
     let admin = server.sign_in_for("admin").clone();
     let client = server.client();
     let host = server.base.trim_start_matches("http://").to_owned();

@@ -51,9 +51,8 @@ impl<K: Hash + Eq + Copy> Limiter<K> {
         })
     }
 
-    /// Takes one token for `key`: `Err(wait)` when the bucket is empty, with the time until a
-    /// token is back.
-    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
+    /// `key`'s bucket, refilled up to `now`, handed to `f` under its shard's lock.
+    fn with_bucket<R>(&self, key: K, now: Instant, f: impl FnOnce(&mut Bucket) -> R) -> R {
         let shard = (self.hasher.hash_one(key) as usize) % self.shards.len();
         // A poisoned shard (a panic while holding it) is still a valid map.
         let mut map = self.shards[shard]
@@ -70,34 +69,30 @@ impl<K: Hash + Eq + Copy> Limiter<K> {
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.rate.rate).min(burst);
         bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / self.rate.rate;
-            Err(Duration::from_secs_f64(wait.max(0.0)))
-        }
+        f(bucket)
+    }
+
+    /// Takes one token for `key`: `Err(wait)` when the bucket is empty, with the time until a
+    /// token is back.
+    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
+        let rate = self.rate.rate;
+        self.with_bucket(key, now, |bucket| {
+            if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+                Ok(())
+            } else {
+                let wait = (1.0 - bucket.tokens) / rate;
+                Err(Duration::from_secs_f64(wait.max(0.0)))
+            }
+        })
     }
 
     /// Takes up to `tokens` more tokens from `key`'s bucket (never below empty): the cost of a
     /// refused request on top of the one [`Limiter::check`] took.
     pub fn charge(&self, key: K, now: Instant, tokens: u32) {
-        let shard = (self.hasher.hash_one(key) as usize) % self.shards.len();
-        let mut map = self.shards[shard]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let burst = f64::from(self.rate.burst.max(1));
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            self.sweep(&mut map, now);
-        }
-        let bucket = map.entry(key).or_insert(Bucket {
-            tokens: burst,
-            last: now,
+        self.with_bucket(key, now, |bucket| {
+            bucket.tokens = (bucket.tokens - f64::from(tokens)).max(0.0);
         });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens =
-            ((bucket.tokens + elapsed * self.rate.rate).min(burst) - f64::from(tokens)).max(0.0);
-        bucket.last = now;
     }
 
     /// Drops full buckets; if the shard is still at capacity, its least recently used half.
