@@ -231,23 +231,7 @@ impl Client {
     }
 
     async fn subscribe_inner(&self, query: &str, variables: Value) -> Vec<Value> {
-        let url = format!("{}/graphql", self.base.replacen("http://", "ws://", 1));
-        let mut req = url.into_client_request().expect("ws request");
-        req.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let mut init = json!({});
-        match &self.auth {
-            Auth::None => {}
-            Auth::Bearer(k) => init = json!({ "authorization": format!("Bearer {k}") }),
-            Auth::Cookie(c) => {
-                req.headers_mut().insert(
-                    "cookie",
-                    HeaderValue::from_str(&format!("{COOKIE}={c}")).expect("cookie header"),
-                );
-            }
-        }
+        let (req, init) = self.ws_upgrade();
         let (mut ws, _) = tokio_tungstenite::connect_async(req)
             .await
             .expect("WebSocket connects");
@@ -365,9 +349,14 @@ pub struct Ending {
 }
 
 impl Client {
-    /// Opens a socket with this client's credentials (cookie on the upgrade, key in
-    /// `connection_init`) and waits for `connection_ack`.
-    pub async fn socket(&self) -> Socket {
+    /// The WebSocket upgrade request with this client's credentials (the cookie on the upgrade)
+    /// and the `connection_init` payload (the key).
+    fn ws_upgrade(
+        &self,
+    ) -> (
+        tokio_tungstenite::tungstenite::handshake::client::Request,
+        Value,
+    ) {
         let url = format!("{}/graphql", self.base.replacen("http://", "ws://", 1));
         let mut req = url.into_client_request().expect("ws request");
         req.headers_mut().insert(
@@ -385,6 +374,15 @@ impl Client {
                 );
             }
         }
+        (req, init)
+    }
+}
+
+impl Client {
+    /// Opens a socket with this client's credentials (cookie on the upgrade, key in
+    /// `connection_init`) and waits for `connection_ack`.
+    pub async fn socket(&self) -> Socket {
+        let (req, init) = self.ws_upgrade();
         let (ws, _) = tokio_tungstenite::connect_async(req)
             .await
             .expect("WebSocket connects");

@@ -1062,6 +1062,41 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_come_from_the_file_or_the_environment_and_bad_ones_are_named() {
+        let c = with_file(
+            "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]",
+            &[],
+            Flags::default(),
+        )
+        .expect("file");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let c = with_file(
+            "",
+            &[(ENV_TRUSTED_PROXIES, "127.0.0.1, ::1")],
+            Flags::default(),
+        )
+        .expect("env");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(
+            with_file("", &[], Flags::default())
+                .unwrap()
+                .trusted_proxies
+                .is_empty()
+        );
+        let e = with_file("trusted_proxies = [\"proxy.local\"]", &[], Flags::default())
+            .expect_err("hostname");
+        assert!(e.setting.ends_with("trusted_proxies"), "{e}");
+        assert!(e.problem.contains("proxy.local"), "{e}");
+        let e = with_file(
+            "",
+            &[(ENV_TRUSTED_PROXIES, "10.0.0.0/33")],
+            Flags::default(),
+        )
+        .expect_err("prefix");
+        assert_eq!(e.setting, ENV_TRUSTED_PROXIES);
+    }
+
+    #[test]
     fn a_secret_from_the_file_is_redacted_too() {
         let secret = "file-secret-that-is-long-enough-for-hmac-keys";
         let c = with_file(
