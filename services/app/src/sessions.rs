@@ -106,6 +106,12 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    /// How long a browser should keep the session cookie: the longest a session can live (the
+    /// store's idle and absolute expiry decide sooner).
+    pub fn cookie_lifetime(&self) -> std::time::Duration {
+        self.config.absolute.to_std().unwrap_or_default()
+    }
+
     pub fn new(store: Store, accounts: Arc<Accounts>, config: SessionConfig) -> Sessions {
         Sessions {
             store,

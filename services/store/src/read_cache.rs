@@ -9,11 +9,11 @@
 //! read, so a write that commits during the read invalidates it. Writers in another process (a
 //! separate `taisho work`, another server) are not seen: entries also expire after [`MAX_AGE`].
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use moka::sync::Cache;
 use taisho_domain::OrgId;
 
 use crate::analyses::SummaryRow;
@@ -21,25 +21,36 @@ use crate::model::Organisation;
 
 /// How long an entry may live without a write being seen; bounds staleness from other processes.
 pub const MAX_AGE: Duration = Duration::from_secs(2);
-/// Beyond this many entries the cache starts afresh (a bound, not a policy: entries are cheap to
-/// rebuild).
-const MAX_ENTRIES: usize = 512;
+/// At most this many entries (a bound, not a policy: entries are cheap to rebuild).
+const MAX_ENTRIES: u64 = 512;
 
 /// Readable organisations by name, and their documents' latest summaries.
 pub type MatrixRead = (Vec<Organisation>, Vec<SummaryRow>);
 
 pub(crate) type Key = (bool, Vec<OrgId>, String);
 
+#[derive(Clone)]
 struct Entry {
     generation: u64,
-    at: Instant,
     value: Arc<MatrixRead>,
 }
 
-#[derive(Default)]
+/// `moka` keeps the entries (bounded, expiring after [`MAX_AGE`]); the generation number is ours.
 pub(crate) struct ReadCache {
     generation: AtomicU64,
-    entries: Mutex<HashMap<Key, Entry>>,
+    entries: Cache<Key, Entry>,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        ReadCache {
+            generation: AtomicU64::new(0),
+            entries: Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(MAX_AGE)
+                .build(),
+        }
+    }
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -62,25 +73,12 @@ impl ReadCache {
 
     pub(crate) fn get(&self, key: &Key) -> Option<Arc<MatrixRead>> {
         let now = self.generation();
-        let entries = self.entries.lock().ok()?;
-        let e = entries.get(key)?;
-        (e.generation == now && e.at.elapsed() < MAX_AGE).then(|| Arc::clone(&e.value))
+        let e = self.entries.get(key)?;
+        (e.generation == now).then_some(e.value)
     }
 
     /// Stores `value`, read after the generation was `generation`.
     pub(crate) fn put(&self, key: Key, generation: u64, value: Arc<MatrixRead>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(
-                key,
-                Entry {
-                    generation,
-                    at: Instant::now(),
-                    value,
-                },
-            );
-        }
+        self.entries.insert(key, Entry { generation, value });
     }
 }

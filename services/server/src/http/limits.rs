@@ -1,122 +1,108 @@
 //! Request limits: bounded body reading, and token-bucket rate limits per client address, per API
 //! key and per organisation.
 //!
-//! Buckets live in a few mutex-guarded shards. Memory is bounded: a bucket idle long enough to be
-//! full again is the same as no bucket, so sweeps drop those; a shard at its capacity after a sweep
-//! drops its least recently used half.
+//! The buckets are `governor`'s keyed GCRA limiter (a token bucket without a timer per key).
+//! Memory is bounded: once a limiter holds more than its capacity of keys, keys whose bucket is
+//! full again are dropped (`retain_recent`: they are the same as no bucket), so it holds at most
+//! its capacity plus the keys seen within one refill time (burst / rate), which the request rate
+//! bounds.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::config::Rate;
 use crate::http::errors::ApiError;
 
-const SHARDS: usize = 16;
-/// Buckets per shard before a sweep (so at most `SHARDS × SHARD_CAPACITY` per limiter).
-const SHARD_CAPACITY: usize = 4096;
+/// Keys a limiter holds before it sheds idle ones.
+const CAPACITY: usize = 65_536;
+/// How many checks pass between two looks at the key count (counting a `DashMap` visits every
+/// shard).
+const LOOK_EVERY: u32 = 1024;
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
-/// Token buckets keyed by `K`.
-#[derive(Debug)]
-pub struct Limiter<K> {
-    rate: Rate,
-    shards: Vec<Mutex<HashMap<K, Bucket>>>,
-    hasher: std::collections::hash_map::RandomState,
+/// Token buckets keyed by `K`, on the clock `C` (the real one outside tests).
+pub struct Limiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+    inner: RateLimiter<K, DashMapStateStore<K>, C, NoOpMiddleware<C::Instant>>,
     capacity: usize,
+    checks: AtomicU32,
 }
 
-impl<K: Hash + Eq + Copy> Limiter<K> {
+impl<K: Hash + Eq + Clone, C: Clock> std::fmt::Debug for Limiter<K, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("keys", &self.inner.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Hash + Eq + Clone> Limiter<K> {
     /// `None` when the rate is 0 (the limit is off).
     pub fn new(rate: Rate) -> Option<Limiter<K>> {
-        Limiter::with_capacity(rate, SHARD_CAPACITY)
+        Limiter::with_clock(rate, DefaultClock::default(), CAPACITY)
     }
+}
 
-    fn with_capacity(rate: Rate, capacity: usize) -> Option<Limiter<K>> {
-        rate.enabled().then(|| Limiter {
-            rate,
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: std::collections::hash_map::RandomState::new(),
-            capacity,
-        })
-    }
-
-    /// `key`'s bucket, refilled up to `now`, handed to `f` under its shard's lock.
-    fn with_bucket<R>(&self, key: K, now: Instant, f: impl FnOnce(&mut Bucket) -> R) -> R {
-        let shard = (self.hasher.hash_one(key) as usize) % self.shards.len();
-        // A poisoned shard (a panic while holding it) is still a valid map.
-        let mut map = self.shards[shard]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let burst = f64::from(self.rate.burst.max(1));
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            self.sweep(&mut map, now);
+impl<K: Hash + Eq + Clone, C: Clock> Limiter<K, C> {
+    fn with_clock(rate: Rate, clock: C, capacity: usize) -> Option<Limiter<K, C>> {
+        if !rate.enabled() {
+            return None;
         }
-        let bucket = map.entry(key).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate.rate).min(burst);
-        bucket.last = now;
-        f(bucket)
+        // One token every 1/rate seconds, at least a nanosecond apart.
+        let period = Duration::from_secs_f64(1.0 / rate.rate).max(Duration::from_nanos(1));
+        let burst = NonZeroU32::new(rate.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period)?.allow_burst(burst);
+        Some(Limiter {
+            inner: RateLimiter::dashmap_with_clock(quota, clock),
+            capacity,
+            checks: AtomicU32::new(0),
+        })
     }
 
     /// Takes one token for `key`: `Err(wait)` when the bucket is empty, with the time until a
     /// token is back.
-    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
-        let rate = self.rate.rate;
-        self.with_bucket(key, now, |bucket| {
-            if bucket.tokens >= 1.0 {
-                bucket.tokens -= 1.0;
-                Ok(())
-            } else {
-                let wait = (1.0 - bucket.tokens) / rate;
-                Err(Duration::from_secs_f64(wait.max(0.0)))
-            }
-        })
+    pub fn check(&self, key: K) -> Result<(), Duration> {
+        self.bound_memory();
+        self.inner
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.inner.clock().now()))
     }
 
     /// Takes up to `tokens` more tokens from `key`'s bucket (never below empty): the cost of a
     /// refused request on top of the one [`Limiter::check`] took.
-    pub fn charge(&self, key: K, now: Instant, tokens: u32) {
-        self.with_bucket(key, now, |bucket| {
-            bucket.tokens = (bucket.tokens - f64::from(tokens)).max(0.0);
-        });
-    }
-
-    /// Drops full buckets; if the shard is still at capacity, its least recently used half.
-    fn sweep(&self, map: &mut HashMap<K, Bucket>, now: Instant) {
-        let refill = Duration::from_secs_f64(f64::from(self.rate.burst.max(1)) / self.rate.rate);
-        map.retain(|_, b| now.saturating_duration_since(b.last) < refill);
-        if map.len() >= self.capacity {
-            let mut lasts: Vec<Instant> = map.values().map(|b| b.last).collect();
-            lasts.sort_unstable();
-            let cut = lasts[lasts.len() / 2];
-            map.retain(|_, b| b.last > cut);
+    pub fn charge(&self, key: K, tokens: u32) {
+        for _ in 0..tokens {
+            if self.inner.check_key(&key).is_err() {
+                break;
+            }
         }
     }
 
-    /// Buckets held (for tests).
+    fn bound_memory(&self) {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % LOOK_EVERY != 0 {
+            return;
+        }
+        if self.inner.len() > self.capacity {
+            self.inner.retain_recent();
+            self.inner.shrink_to_fit();
+        }
+    }
+
+    /// Keys held (for tests).
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().map_or(0, |m| m.len()))
-            .sum()
+        self.inner.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.inner.is_empty()
     }
 }
 
@@ -180,44 +166,48 @@ async fn read_limited(
 
 #[cfg(test)]
 mod tests {
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
+
+    fn limiter(rate: Rate) -> (Limiter<u32, FakeRelativeClock>, FakeRelativeClock) {
+        let clock = FakeRelativeClock::default();
+        let limiter = Limiter::with_clock(rate, clock.clone(), CAPACITY).expect("enabled");
+        (limiter, clock)
+    }
 
     #[test]
     fn a_bucket_allows_its_burst_then_refills_at_the_rate() {
-        let limiter = Limiter::new(Rate::new(2.0, 3)).expect("enabled");
-        let t0 = Instant::now();
+        let (limiter, clock) = limiter(Rate::new(2.0, 3));
         for _ in 0..3 {
-            assert!(limiter.check(1u32, t0).is_ok());
+            assert!(limiter.check(1).is_ok());
         }
-        let wait = limiter.check(1u32, t0).expect_err("empty");
+        let wait = limiter.check(1).expect_err("empty");
         assert!(wait <= Duration::from_millis(500), "{wait:?}");
         assert_eq!(retry_after(wait), 1);
         // Another key has its own bucket.
-        assert!(limiter.check(2u32, t0).is_ok());
-        assert!(limiter.check(1u32, t0 + Duration::from_millis(500)).is_ok());
-        assert!(
-            limiter
-                .check(1u32, t0 + Duration::from_millis(500))
-                .is_err()
-        );
+        assert!(limiter.check(2).is_ok());
+        clock.advance(Duration::from_millis(500));
+        assert!(limiter.check(1).is_ok());
+        assert!(limiter.check(1).is_err());
     }
 
     #[test]
     fn a_charge_empties_the_bucket_faster_but_never_below_empty() {
-        let limiter = Limiter::new(Rate::new(1.0, 10)).expect("enabled");
-        let t0 = Instant::now();
-        assert!(limiter.check(1u32, t0).is_ok());
-        limiter.charge(1u32, t0, 5);
+        let (limiter, clock) = limiter(Rate::new(1.0, 10));
+        assert!(limiter.check(1).is_ok());
+        limiter.charge(1, 5);
         // 10 - 1 - 5 = 4 left.
         for _ in 0..4 {
-            assert!(limiter.check(1u32, t0).is_ok());
+            assert!(limiter.check(1).is_ok());
         }
-        assert!(limiter.check(1u32, t0).is_err());
-        limiter.charge(1u32, t0, 100);
+        assert!(limiter.check(1).is_err());
+        limiter.charge(1, 100);
         // Empty, not in debt: one second brings one token back.
-        assert!(limiter.check(1u32, t0 + Duration::from_secs(1)).is_ok());
+        clock.advance(Duration::from_secs(1));
+        assert!(limiter.check(1).is_ok());
         // Another key is untouched.
-        assert!(limiter.check(2u32, t0).is_ok());
+        assert!(limiter.check(2).is_ok());
     }
 
     #[test]
@@ -227,11 +217,14 @@ mod tests {
 
     #[test]
     fn memory_stays_bounded_under_many_keys() {
-        let limiter = Limiter::with_capacity(Rate::new(1.0, 1), 64).expect("enabled");
-        let t0 = Instant::now();
+        let clock = FakeRelativeClock::default();
+        let limiter = Limiter::with_clock(Rate::new(1.0, 1), clock.clone(), 64).expect("enabled");
+        // 100,000 addresses, one new every millisecond; a bucket is full again after a second.
         for k in 0..100_000u32 {
-            let _ = limiter.check(k, t0 + Duration::from_micros(u64::from(k)));
+            clock.advance(Duration::from_millis(1));
+            let _ = limiter.check(k);
         }
-        assert!(limiter.len() <= SHARDS * 64, "{}", limiter.len());
+        // Held: the keys of about the last refill time and look interval, not all 100,000.
+        assert!(limiter.len() <= 5_000, "{}", limiter.len());
     }
 }

@@ -15,7 +15,7 @@ pub mod socket;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
@@ -57,14 +57,13 @@ pub const REFUSAL_COST: u32 = 5;
 
 impl RateLimiters {
     fn charge(&self, caller: &Caller, tokens: u32) {
-        let now = Instant::now();
         if let (Some(limiter), taisho_app::auth::CallerKind::ApiKey { key, .. }) =
             (&self.per_key, caller.kind)
         {
-            limiter.charge(key.as_uuid(), now, tokens);
+            limiter.charge(key.as_uuid(), tokens);
         }
         if let (Some(limiter), Some(org)) = (&self.per_org, caller.org()) {
-            limiter.charge(org.as_uuid(), now, tokens);
+            limiter.charge(org.as_uuid(), tokens);
         }
     }
 }
@@ -76,7 +75,7 @@ impl State {
             return Ok(());
         };
         limiter
-            .check(client, Instant::now())
+            .check(client)
             .map_err(|wait| ApiError::rate_limited(retry_after(wait)))
     }
 
@@ -92,17 +91,16 @@ impl State {
 
     /// The per-key and per-organisation limits of an authenticated caller.
     pub fn limit_caller(&self, caller: &Caller) -> Result<(), ApiError> {
-        let now = Instant::now();
         if let (Some(limiter), taisho_app::auth::CallerKind::ApiKey { key, .. }) =
             (&self.rates.per_key, caller.kind)
         {
             limiter
-                .check(key.as_uuid(), now)
+                .check(key.as_uuid())
                 .map_err(|wait| ApiError::rate_limited(retry_after(wait)))?;
         }
         if let (Some(limiter), Some(org)) = (&self.rates.per_org, caller.org()) {
             limiter
-                .check(org.as_uuid(), now)
+                .check(org.as_uuid())
                 .map_err(|wait| ApiError::rate_limited(retry_after(wait)))?;
         }
         Ok(())

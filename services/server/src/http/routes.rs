@@ -17,9 +17,6 @@ use crate::http::socket;
 
 /// The largest sign-in request.
 const SIGN_IN_LIMIT: usize = 16 * 1024;
-/// Browser sessions expire after this much idle time (the store's sliding expiry decides; the
-/// cookie lasts as long).
-const SESSION_MAX_AGE_SECS: u64 = 12 * 3600;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -432,7 +429,11 @@ async fn sign_in(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             header::SET_COOKIE,
-            session_cookie_header(token.expose(), SESSION_MAX_AGE_SECS, state.production),
+            session_cookie_header(
+                token.expose(),
+                state.services.sessions.cookie_lifetime().as_secs(),
+                state.production,
+            ),
         ))
         .json(serde_json::json!({ "user": user, "organisation": organisation })))
 }
