@@ -1,4 +1,4 @@
-//! Accuracy of the analysis against hand-made labels (`shared/eval/seed-labels.tsv`).
+#![doc = include_str!("../README.md")]
 //!
 //! Label file: tab-separated `seed, item, status, reasons, where, note`; `#` lines are comments,
 //! the first other line is the header. `status` lists the acceptable statuses `|`-separated,
@@ -19,10 +19,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Analysis, FindingStatus, PreparedModel, ReasonKind, analyze};
-use crate::error::EngineError;
-use crate::limits::Limits;
-use crate::token::Tokenizer;
+use taisho_engine::analysis::{Analysis, FindingStatus, PreparedModel, ReasonKind, analyze};
+use taisho_engine::{EngineError, Limits, Tokenizer};
 
 /// One labelled item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -356,8 +354,8 @@ pub fn run(
             seed: row.seed.clone(),
             source,
         };
-        let doc = crate::read(&bytes, Some(&row.seed), limits).map_err(engine)?;
-        let toks = crate::tokens::tokenize(&doc, tokenizer, limits).map_err(engine)?;
+        let doc = taisho_engine::read(&bytes, Some(&row.seed), limits).map_err(engine)?;
+        let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer, limits).map_err(engine)?;
         let analysis = analyze(&doc, &toks, model, limits).map_err(engine)?;
         analyses.insert(row.seed.clone(), analysis);
     }
