@@ -196,7 +196,7 @@ pub struct Score {
     pub text: String,
 }
 
-/// The scoring of `taisho_engine::analysis::eval` (omitted F1 ≥ 0.95, weakened F1 ≥ 0.85,
+/// The scoring of `taisho_eval` (omitted F1 ≥ 0.95, weakened F1 ≥ 0.85,
 /// covered precision ≥ 0.95, reason kind accuracy ≥ 0.80) on one seed's labelled rows.
 fn score_against_labels(seed: &str, got: &BTreeMap<String, (String, Vec<String>)>) -> Score {
     const STATUSES: [&str; 4] = ["covered", "weakened", "omitted", "out_of_scope"];

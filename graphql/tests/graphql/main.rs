@@ -26,9 +26,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const KEY_SECRET: &[u8] = b"graphql test key secret, at least 32 bytes";
 
 pub fn engine() -> Arc<Engine> {
-    Arc::new(Engine::new(Arc::new(
-        taisho_engine::token::CharClassTokenizer,
-    )))
+    Arc::new(Engine::new(Arc::new(taisho_engine::CharClassTokenizer)))
 }
 
 pub fn services(store: &Store) -> Services {

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use taisho_app::documents::{DocumentRef, Upload, upload_version};
 use taisho_app::runtime::{WorkerConfig, Workers, job_counts};
-use taisho_engine::synth;
 use taisho_guideline::{Catalog, EditionId};
 use taisho_store::testing::{TestDb, fresh};
 use taisho_store::{Backend, Mode, OrgKind, Principal, provision, scope_for};
+use taisho_synth as synth;
 use taisho_worker::PoolConfig;
 
 struct Args {
@@ -161,7 +161,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let bases = taisho_engine::synth::model_bases(&catalog);
+    let bases = synth::model_bases(&catalog);
     let refs: Vec<&str> = bases.iter().map(String::as_str).collect();
     let corpus = synth::corpus(args.bodies, 1788, &refs);
     let chars: usize = corpus.iter().map(|b| b.text.chars().count()).sum();

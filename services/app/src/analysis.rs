@@ -194,7 +194,7 @@ impl JobHandler for AnalysisHandler {
         cancelled(progress)?;
         progress.report("tokenise", 30);
         let toks =
-            match taisho_engine::tokens::tokenize(&doc, self.engine.tokenizer(), &self.limits) {
+            match taisho_engine::tokenize::tokenize(&doc, self.engine.tokenizer(), &self.limits) {
                 Ok(t) => t,
                 Err(e) => return output(AnalysisStatus::Failed, engine_failure(e)?),
             };

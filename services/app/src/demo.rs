@@ -8,12 +8,12 @@
 //! completes a first start that was interrupted halfway through its uploads.
 
 use taisho_domain::OrgId;
-use taisho_engine::synth::{self, SyntheticBody};
 use taisho_guideline::{Catalog, EditionId};
 use taisho_store::{
     Access, Mode, OrgKind, Organisation, Principal, Role, Store, grants, orgs, provision,
     scope_for, users,
 };
+use taisho_synth::{self as synth, SyntheticBody};
 
 use crate::accounts::PasswordHasher;
 use crate::documents::{DocumentRef, Upload, Uploaded, upload_version};

@@ -101,8 +101,8 @@ pub async fn diff(
         let tokenizer = engine.tokenizer();
         let old_doc = taisho_engine::read(&old, old_hint, &limits)?;
         let new_doc = taisho_engine::read(&new, new_hint, &limits)?;
-        let old_toks = taisho_engine::tokens::tokenize(&old_doc, tokenizer, &limits)?;
-        let new_toks = taisho_engine::tokens::tokenize(&new_doc, tokenizer, &limits)?;
+        let old_toks = taisho_engine::tokenize::tokenize(&old_doc, tokenizer, &limits)?;
+        let new_toks = taisho_engine::tokenize::tokenize(&new_doc, tokenizer, &limits)?;
         Ok::<DocDiff, EngineError>(engine_diff::compare(
             (&old_doc, &old_toks),
             (&new_doc, &new_toks),

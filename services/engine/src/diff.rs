@@ -32,7 +32,7 @@ use similar::{Algorithm, DiffTag};
 
 use crate::document::{Document, SentenceId, SentenceRole};
 use crate::limits::{Deadline, Limits};
-use crate::tokens::{Token, Tokens};
+use crate::tokenize::{Token, Tokens};
 
 /// Pairs inside one unaligned stretch are only scored up to this many candidates; beyond it the
 /// stretch is reported as deletions and insertions (bounded work on dissimilar documents).

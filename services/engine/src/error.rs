@@ -59,3 +59,9 @@ impl EngineError {
         }
     }
 }
+
+impl From<taisho_morph::TokenizerError> for EngineError {
+    fn from(e: taisho_morph::TokenizerError) -> Self {
+        EngineError::Tokeniser { reason: e.reason }
+    }
+}

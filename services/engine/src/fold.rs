@@ -3,7 +3,7 @@
 //! Two documents that say the same thing in different spellings (遵守 / 順守, 強靱 / 強靭,
 //! ハードウエア / ハードウェア, および / 及び, full- and half-width digits, 「L G W A N」, 本市 / 企業団)
 //! must compare equal, while every surface shown to a user stays the original. Folding therefore
-//! produces a derived [`MappedText`] whose bytes map back to the original, and the tokens stage reads
+//! produces a derived [`MappedText`] whose bytes map back to the original, and the tokenisation stage reads
 //! its keys from it.
 //!
 //! Folding happens in three steps:
@@ -14,7 +14,7 @@
 //! 2. **table**: longest-match replacement with the entries of `data/notation.tsv`
 //!    (documented in the file itself), including body placeholders (本市, 本組合, 当団体, …)
 //!    which are recorded as *slot* ranges;
-//! 3. **word slots** (in [`crate::tokens`]): placeholders only safe as whole tokens
+//! 3. **word slots** (in [`crate::tokenize`]): placeholders only safe as whole tokens
 //!    (「市」 alone is the body, 「市民」 is not) are recognised after segmentation.
 //!
 //! Every slot becomes one token whose key is [`SLOT_KEY`].
@@ -223,7 +223,7 @@ impl Folder {
         self.fold_with(out, range, slots, scratch);
     }
 
-    /// [`Folder::fold_into`] for any output (the tokens stage folds into a sparse map).
+    /// [`Folder::fold_into`] for any output (the tokenisation stage folds into a sparse map).
     pub(crate) fn fold_with<'s, O: FoldOut<'s>>(
         &self,
         out: &mut O,

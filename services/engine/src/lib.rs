@@ -6,19 +6,21 @@ pub mod diff;
 pub mod document;
 pub mod error;
 pub mod fold;
+pub(crate) mod label;
 pub mod limits;
 pub mod markup;
 pub mod normalize;
 pub mod structure;
-pub mod synth;
 pub mod text;
-pub mod token;
-pub mod tokens;
+pub mod tokenize;
 
 pub use document::{Document, Encoding, Format, NodeId, SentenceId};
 pub use error::{EngineError, Stage};
 pub use limits::{Deadline, Limits};
-pub use token::{Morpheme, Pos, PosMajor, PosMinor, Tokenizer};
+/// The tokenizer seam, re-exported: the engine asks a [`Tokenizer`] for [`Morpheme`]s.
+pub use taisho_morph::{
+    CharClassTokenizer, Morpheme, Pos, PosMajor, PosMinor, Tokenizer, TokenizerError,
+};
 
 /// Reads a policy document as it arrives (any supported encoding and format) into structure.
 ///

@@ -127,10 +127,7 @@ impl Stripper<'_> {
                 b'<' => self.markup(i),
                 b'&' => self.entity(i),
                 _ => {
-                    let end = self.bytes[i..]
-                        .iter()
-                        .position(|&b| b == b'<' || b == b'&')
-                        .map_or(len, |p| i + p);
+                    let end = memchr::memchr2(b'<', b'&', &self.bytes[i..]).map_or(len, |p| i + p);
                     self.text(i..end);
                     end
                 }
@@ -288,7 +285,7 @@ impl Stripper<'_> {
             return len;
         };
         if second == b'!' || second == b'?' {
-            return find(self.bytes, start, b">").map_or(len, |p| p + 1);
+            return find_byte(self.bytes, start, b'>').map_or(len, |p| p + 1);
         }
         let closing = second == b'/';
         let name_start = start + 1 + usize::from(closing);
@@ -382,7 +379,7 @@ impl Stripper<'_> {
                     }
                     // An unterminated quote would swallow the rest of the document; assume the
                     // quote was a typo and end the tag at the first `>` instead.
-                    None => return memchr(self.bytes, from, b'>').map_or(len, |p| p + 1),
+                    None => return find_byte(self.bytes, from, b'>').map_or(len, |p| p + 1),
                 },
                 b'=' => after_eq = true,
                 b if is_html_space(b) => {}
@@ -400,7 +397,7 @@ impl Stripper<'_> {
         if from >= self.quote_absent_from[slot] {
             return None;
         }
-        let found = memchr(self.bytes, from, q);
+        let found = find_byte(self.bytes, from, q);
         if found.is_none() {
             self.quote_absent_from[slot] = from;
         }
@@ -415,7 +412,7 @@ impl Stripper<'_> {
             let name_at = p + 2;
             let candidate = self.bytes.get(name_at..name_at + name.len());
             if candidate.is_some_and(|c| c.eq_ignore_ascii_case(name.as_bytes())) {
-                return find(self.bytes, name_at, b">").map_or(len, |e| e + 1);
+                return find_byte(self.bytes, name_at, b'>').map_or(len, |e| e + 1);
             }
             i = p + 2;
         }
@@ -432,8 +429,14 @@ impl Stripper<'_> {
             return end;
         }
         let mut buf = [0u8; 4];
-        let replacement: &str = decoded.encode_utf8(&mut buf);
-        self.before_content(decoded, start);
+        let replacement: &str = match decoded {
+            Expansion::Char(c) => c.encode_utf8(&mut buf),
+            Expansion::Named(s) => s,
+        };
+        let Some(first) = replacement.chars().next() else {
+            return end;
+        };
+        self.before_content(first, start);
         self.out.push_replaced(replacement, start..end);
         end
     }
@@ -463,24 +466,27 @@ fn lower_name<'b>(name: &[u8], buf: &'b mut [u8; 12]) -> &'b str {
     std::str::from_utf8(&buf[..name.len()]).unwrap_or("")
 }
 
-fn memchr(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .iter()
-        .position(|&b| b == needle)
-        .map(|p| from + p)
+/// The first `needle` at or after `from`.
+fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
+    memchr::memchr(needle, bytes.get(from..)?).map(|p| from + p)
 }
 
+/// The first `needle` at or after `from`.
 fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    memchr::memmem::find(bytes.get(from..)?, needle).map(|p| from + p)
 }
 
-/// Parses an entity at `start` (which holds `&`): its char and the position after it.
-fn parse_entity(bytes: &[u8], start: usize) -> Option<(char, usize)> {
+/// What an entity stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expansion {
+    /// A numeric reference (`&#27161;`, `&#x6A5F;`).
+    Char(char),
+    /// A named reference, from the WHATWG table (one or two code points).
+    Named(&'static str),
+}
+
+/// Parses an entity at `start` (which holds `&`): what it stands for and the position after it.
+fn parse_entity(bytes: &[u8], start: usize) -> Option<(Expansion, usize)> {
     let mut i = start + 1;
     if bytes.get(i) == Some(&b'#') {
         i += 1;
@@ -512,63 +518,38 @@ fn parse_entity(bytes: &[u8], start: usize) -> Option<(char, usize)> {
             0 => '\u{FFFD}',
             v => char::from_u32(v).unwrap_or('\u{FFFD}'),
         };
-        return Some((c, i));
+        return Some((Expansion::Char(c), i));
     }
     let name_start = i;
     while bytes.get(i).is_some_and(u8::is_ascii_alphanumeric) && i - name_start < 32 {
         i += 1;
     }
-    let name = bytes.get(name_start..i)?;
-    let terminated = bytes.get(i) == Some(&b';');
-    let c = named_entity(name)?;
-    if terminated {
-        Some((c, i + 1))
-    } else if matches!(name, b"amp" | b"lt" | b"gt" | b"quot" | b"nbsp") {
-        // Legacy pages omit the `;` on these; browsers accept it.
-        Some((c, i))
-    } else {
-        None
+    if i == name_start {
+        return None;
     }
+    let (entity, end) = if bytes.get(i) == Some(&b';') {
+        (&bytes[start..=i], i + 1)
+    } else if LEGACY_UNTERMINATED.contains(&&bytes[name_start..i]) {
+        // Legacy pages omit the `;` on these; browsers accept it.
+        (&bytes[start..i], i)
+    } else {
+        return None;
+    };
+    let expansion = std::str::from_utf8(htmlize::ENTITIES.get(entity)?).ok()?;
+    Some((Expansion::Named(layout_space(expansion)), end))
 }
 
-fn named_entity(name: &[u8]) -> Option<char> {
-    Some(match name {
-        b"amp" => '&',
-        b"lt" => '<',
-        b"gt" => '>',
-        b"quot" => '"',
-        b"apos" => '\'',
-        // Reiki pages indent with &nbsp;: it is layout, so a plain space.
-        b"nbsp" | b"ensp" | b"emsp" | b"thinsp" => ' ',
-        b"ideographicspace" => '\u{3000}',
-        b"copy" => '©',
-        b"reg" => '®',
-        b"trade" => '™',
-        b"middot" => '·',
-        b"bull" => '•',
-        b"hellip" => '…',
-        b"mdash" => '—',
-        b"ndash" => '–',
-        b"lsquo" => '‘',
-        b"rsquo" => '’',
-        b"ldquo" => '“',
-        b"rdquo" => '”',
-        b"laquo" => '«',
-        b"raquo" => '»',
-        b"times" => '×',
-        b"divide" => '÷',
-        b"yen" => '¥',
-        b"sect" => '§',
-        b"para" => '¶',
-        b"deg" => '°',
-        b"plusmn" => '±',
-        b"larr" => '←',
-        b"rarr" => '→',
-        b"uarr" => '↑',
-        b"darr" => '↓',
-        b"shy" => '\u{AD}',
-        _ => return None,
-    })
+/// Named entities accepted without their `;`. The WHATWG table accepts more (`&copy`, `&eacute`),
+/// but in 例規 pages those are more likely text than markup.
+const LEGACY_UNTERMINATED: &[&[u8]] = &[b"amp", b"lt", b"gt", b"quot", b"nbsp"];
+
+/// Reiki pages indent with `&nbsp;` (and its wider kin): written as entities these spaces are
+/// layout, so they become a plain space.
+fn layout_space(expansion: &'static str) -> &'static str {
+    match expansion {
+        "\u{A0}" | "\u{2002}" | "\u{2003}" | "\u{2009}" => " ",
+        other => other,
+    }
 }
 
 /// Whether `line` is only a numbering label (`第１条`, `第２条の２`, `２`, `一`, `(1)`, `①`, `ア`),
@@ -670,6 +651,65 @@ mod tests {
         assert_eq!(t.as_str(), "本文です");
         let t = strip_html("<head><title>題</title><table><tr><td>一</td><td>表</td></tr></table>");
         assert_eq!(t.as_str(), "一\t表\n");
+    }
+
+    /// Every entity of the table this scanner had before it used the WHATWG one decodes as it
+    /// did (the layout spaces to a plain space).
+    #[test]
+    fn named_entities_decode_as_before() {
+        for (entity, want) in [
+            ("amp", "&"),
+            ("lt", "<"),
+            ("gt", ">"),
+            ("quot", "\""),
+            ("apos", "'"),
+            ("nbsp", " "),
+            ("ensp", " "),
+            ("emsp", " "),
+            ("thinsp", " "),
+            ("copy", "©"),
+            ("reg", "®"),
+            ("trade", "™"),
+            ("middot", "·"),
+            ("bull", "•"),
+            ("hellip", "…"),
+            ("mdash", "—"),
+            ("ndash", "–"),
+            ("lsquo", "‘"),
+            ("rsquo", "’"),
+            ("ldquo", "“"),
+            ("rdquo", "”"),
+            ("laquo", "«"),
+            ("raquo", "»"),
+            ("times", "×"),
+            ("divide", "÷"),
+            ("yen", "¥"),
+            ("sect", "§"),
+            ("para", "¶"),
+            ("deg", "°"),
+            ("plusmn", "±"),
+            ("larr", "←"),
+            ("rarr", "→"),
+            ("uarr", "↑"),
+            ("darr", "↓"),
+            ("shy", "\u{AD}"),
+        ] {
+            let t = strip_html(&format!("<p>甲&{entity};乙</p>"));
+            assert_eq!(t.as_str(), format!("甲{want}乙\n"), "&{entity};");
+        }
+    }
+
+    #[test]
+    fn entities_follow_the_whatwg_table() {
+        // Names the old table lacked, one of two code points, and a name that is no entity.
+        let t = strip_html("<p>&hearts;&frac12;&NotEqualTilde;&ideographicspace;</p>");
+        assert_eq!(t.as_str(), "♥½≂\u{338}&ideographicspace;\n");
+        // Only the five legacy names are accepted without `;`.
+        let t = strip_html("<p>a&ampb &lt c &copy d &amp</p>");
+        assert_eq!(t.as_str(), "a&ampb < c &copy d &\n");
+        // Numeric references are unchanged: no layout folding, U+FFFD for nothing.
+        let t = strip_html("<p>&#160;&#x6A5F;&#0;&#1114112;</p>");
+        assert_eq!(t.as_str(), "\u{A0}機\u{FFFD}\u{FFFD}\n");
     }
 
     #[test]

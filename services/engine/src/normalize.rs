@@ -21,8 +21,8 @@ use std::ops::Range;
 
 use crate::document::{Artefact, ArtefactKind, Scheme};
 use crate::error::{EngineError, Stage};
+use crate::label::{self, Key, Marker, is_space};
 use crate::limits::Deadline;
-use crate::structure::label::{self, Key, Marker, is_space};
 use crate::text::MappedText;
 
 #[derive(Debug, Clone)]

@@ -39,17 +39,15 @@
 //! every following line up to the next (non-bullet) label belongs to it. A line starting with a
 //! short cell and a space starts a row; other lines continue the row. Each row is one sentence.
 
-pub(crate) mod label;
-
 use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::decode::Decoded;
 use crate::document::*;
 use crate::error::{EngineError, Stage};
+use crate::label::{self, Key, Marker, Style};
 use crate::limits::Deadline;
 use crate::normalize::Normalized;
-use label::{Key, Marker, Style};
 
 /// Path of the preface node.
 pub const PREFACE_PATH: &str = "序";

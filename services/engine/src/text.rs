@@ -265,7 +265,7 @@ impl SparseText {
     }
 
     /// Index of the run holding derived byte `i` (< len), looked for forward from `*hint` when
-    /// queries arrive in order (the tokens stage), by binary search otherwise.
+    /// queries arrive in order (the tokenisation stage), by binary search otherwise.
     fn run_of(&self, i: u32, hint: &mut usize) -> usize {
         let mut r = *hint;
         if self.runs.get(r).is_none_or(|run| run.at > i) {

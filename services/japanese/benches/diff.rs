@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use taisho_engine::diff;
-use taisho_engine::tokens::tokenize;
+use taisho_engine::tokenize::tokenize;
 use taisho_engine::{Document, Limits};
 use taisho_japanese::JapaneseTokenizer;
 

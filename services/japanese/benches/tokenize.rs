@@ -109,8 +109,8 @@ impl Fixture {
     fn engine(&self) -> usize {
         let mut n = 0usize;
         for doc in &self.docs {
-            let tokens =
-                taisho_engine::tokens::tokenize(doc, &*self.tok, &self.limits).expect("tokenises");
+            let tokens = taisho_engine::tokenize::tokenize(doc, &*self.tok, &self.limits)
+                .expect("tokenises");
             n += tokens.tokens.len();
         }
         n

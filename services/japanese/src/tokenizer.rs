@@ -1,4 +1,4 @@
-//! [`JapaneseTokenizer`]: the engine's [`Tokenizer`] over lindera + IPADIC + the domain dictionary.
+//! [`JapaneseTokenizer`]: the seam's [`Tokenizer`] (`taisho-morph`) over lindera + IPADIC + the domain dictionary.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -11,7 +11,7 @@ use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
 use lindera_dictionary::dictionary::DetailFields;
 use lindera_dictionary::viterbi::{Lattice, WordId};
-use taisho_engine::{EngineError, Morpheme, Pos, PosMajor, PosMinor, Tokenizer};
+use taisho_morph::{Morpheme, Pos, PosMajor, PosMinor, Tokenizer, TokenizerError};
 
 use crate::dictionary::{self, DictionaryConfig};
 use crate::error::DictionaryError;
@@ -72,7 +72,7 @@ impl JapaneseTokenizer {
     pub fn new(config: &DictionaryConfig) -> Result<Self, DictionaryError> {
         let (system, dictionary_dir) = dictionary::load_system(config)?;
         let user = dictionary::load_user()?;
-        // Whitespace is dropped (lindera's MeCab-compatible default), as the engine's own
+        // Whitespace is dropped (lindera's MeCab-compatible default), as the seam's own
         // `CharClassTokenizer` does: PDF extraction leaves stray spaces that must not become
         // tokens in diffs. Every other byte is covered.
         let pos_cache = PosCache::new(
@@ -120,14 +120,12 @@ impl JapaneseTokenizer {
         text: &str,
         lattice: &mut Lattice,
         out: &mut Vec<Morpheme>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), TokenizerError> {
         if u32::try_from(text.len()).is_err() {
-            return Err(EngineError::Tokeniser {
-                reason: format!(
-                    "text of {} bytes exceeds the 4 GiB offset range",
-                    text.len()
-                ),
-            });
+            return Err(TokenizerError::new(format!(
+                "text of {} bytes exceeds the 4 GiB offset range",
+                text.len()
+            )));
         }
         let tokens = self
             .segmenter
@@ -422,7 +420,7 @@ impl Tokenizer for JapaneseTokenizer {
         Self::NAME
     }
 
-    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), EngineError> {
+    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), TokenizerError> {
         LATTICE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut lattice) => self.segment_with(text, &mut lattice, out),
             // Only reachable if segmenting re-entered itself on this thread; a fresh lattice
@@ -432,10 +430,8 @@ impl Tokenizer for JapaneseTokenizer {
     }
 }
 
-fn tokeniser_error(e: lindera::error::LinderaError) -> EngineError {
-    EngineError::Tokeniser {
-        reason: e.to_string(),
-    }
+fn tokeniser_error(e: lindera::error::LinderaError) -> TokenizerError {
+    TokenizerError::new(e.to_string())
 }
 
 /// The maximal runs of non-whitespace chars of `s`, with their byte offsets.
@@ -445,7 +441,7 @@ fn non_space_pieces(s: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(move |piece| (piece.as_ptr() as usize - s.as_ptr() as usize, piece))
 }
 
-/// Maps IPADIC's first two POS columns to the engine's [`Pos`].
+/// Maps IPADIC's first two POS columns to the seam's [`Pos`].
 ///
 /// Words not in the dictionary get [`PosMajor::Unknown`] with the sub-category IPADIC's unknown
 /// word model guessed (so an unknown number stays [`PosMinor::Number`]), except symbols, which

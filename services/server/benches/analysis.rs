@@ -37,14 +37,14 @@ fn bench(c: &mut Criterion) {
         group.bench_function("read_tokenise", |b| {
             b.iter(|| {
                 let doc = taisho_engine::read(&bytes, None, &limits).expect("read");
-                taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), &limits)
+                taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), &limits)
                     .expect("tokenise")
             })
         });
         group.bench_function("read_tokenise_analyse", |b| {
             b.iter(|| {
                 let doc = taisho_engine::read(&bytes, None, &limits).expect("read");
-                let toks = taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), &limits)
+                let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), &limits)
                     .expect("tokenise");
                 analysis::analyze(&doc, &toks, &model, &limits).expect("analyse")
             })

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use taisho_engine::Limits;
 use taisho_engine::analysis::{self, PreparedModel};
-use taisho_engine::synth;
 use taisho_guideline::{Catalog, EditionId};
 use taisho_japanese::JapaneseTokenizer;
+use taisho_synth as synth;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
         let (mut tt, mut at) = (Duration::MAX, Duration::MAX);
         for r in 0..repeat.max(1) {
             let t = Instant::now();
-            let toks = taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), &limits)?;
+            let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), &limits)?;
             tt = tt.min(t.elapsed());
             let t = Instant::now();
             let a = analysis::analyze(&doc, &toks, &model, &limits)?;
@@ -82,7 +82,7 @@ fn main() -> anyhow::Result<()> {
         toks.clear();
         let t = Instant::now();
         for d in &docs {
-            toks.push(taisho_engine::tokens::tokenize(
+            toks.push(taisho_engine::tokenize::tokenize(
                 d,
                 tokenizer.as_ref(),
                 &limits,

@@ -48,7 +48,7 @@ pub fn analyze_file(
     let (tokenizer, model) = prepare(edition_arg)?;
     let doc = crate::cli::read_file(file, limits)?;
     let started = Instant::now();
-    let toks = taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), limits)
+    let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), limits)
         .with_context(|| file.display().to_string())?;
     let tokenised = started.elapsed();
     let analysis = analysis::analyze(&doc, &toks, &model, limits)
@@ -84,7 +84,7 @@ pub fn eval_labels(
         .with_context(|| format!("{} を読めません", labels.display()))?;
     let (tokenizer, model) = prepare(edition_arg)?;
     let dir = labels.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let report = analysis::eval::run(
+    let report = taisho_eval::run(
         &tsv,
         |seed| load_seed(&dir, seed),
         tokenizer.as_ref() as &dyn Tokenizer,

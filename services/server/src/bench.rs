@@ -1,6 +1,6 @@
 //! `taisho bench national`: every local body of Japan at once, on synthetic policies.
 //!
-//! Bodies come from `taisho_engine::synth`: the national model rendered as a policy (four in
+//! Bodies come from `taisho_synth`: the national model rendered as a policy (four in
 //! five 基本方針 only, one in five with the 対策基準 too, like the seeds), each with a fictional
 //! name and random realistic edits. Three timed passes over the same corpus, each on a pool of
 //! `threads` workers: read only, read + tokenise (the baseline), read + tokenise + analyse.
@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use taisho_engine::analysis::{self, PreparedModel};
-use taisho_engine::synth::{self, SyntheticBody};
 use taisho_engine::{Limits, Tokenizer};
 use taisho_guideline::Catalog;
+use taisho_synth::{self as synth, SyntheticBody};
 
 /// The synthetic national corpus: `n` bodies, deterministic in `seed`.
 pub fn national_corpus(catalog: &Catalog, n: usize, seed: u64) -> Vec<SyntheticBody> {
@@ -52,7 +52,7 @@ fn run_pass(
                         if pass == Pass::Read {
                             return Ok(());
                         }
-                        let toks = taisho_engine::tokens::tokenize(&doc, tokenizer, limits)?;
+                        let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer, limits)?;
                         if pass == Pass::Analyse {
                             analysis::analyze(&doc, &toks, model, limits)?;
                         }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use taisho_engine::Limits;
 use taisho_engine::analysis::{self, Analysis, FindingStatus};
 use taisho_engine::diff::table::escape;
-use taisho_engine::tokens::Tokens;
+use taisho_engine::tokenize::Tokens;
 
 /// Output of `taisho compare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -161,7 +161,7 @@ pub fn compare(
     let mut bodies = Vec::with_capacity(files.len());
     for f in &files {
         let doc = crate::cli::read_file(f, limits)?;
-        let toks = taisho_engine::tokens::tokenize(&doc, tokenizer.as_ref(), limits)
+        let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), limits)
             .with_context(|| f.display().to_string())?;
         let a = analysis::analyze(&doc, &toks, &model, limits)
             .with_context(|| f.display().to_string())?;

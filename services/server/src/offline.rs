@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use serde::Serialize;
 use taisho_engine::diff::{self, DocDiff};
-use taisho_engine::tokens::{self, Tokens};
+use taisho_engine::tokenize::{self, Tokens};
 use taisho_engine::{Document, Limits};
 use taisho_japanese::JapaneseTokenizer;
 
@@ -41,7 +41,7 @@ struct TokenView<'a> {
 fn tokenized(path: &Path, limits: &Limits) -> anyhow::Result<(Document, Tokens)> {
     let doc = read_file(path, limits)?;
     let tokenizer = JapaneseTokenizer::shared()?;
-    let toks = tokens::tokenize(&doc, tokenizer.as_ref(), limits)
+    let toks = tokenize::tokenize(&doc, tokenizer.as_ref(), limits)
         .with_context(|| path.display().to_string())?;
     Ok((doc, toks))
 }

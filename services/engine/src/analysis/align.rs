@@ -19,7 +19,7 @@ use taisho_guideline::Kind;
 use super::intern::{KeyIds, LocalIds};
 use super::prepare::{PreparedModel, Target, content_key};
 use crate::document::{Document, NodeKind, SentenceRole};
-use crate::tokens::Tokens;
+use crate::tokenize::Tokens;
 
 /// Largest section (in sentences) taken as one unit with its descendants.
 const MAX_SUBTREE_SENTENCES: usize = 30;
@@ -221,7 +221,7 @@ impl<'t> DocIndex<'t> {
 
 /// The folded text of a sentence: the concatenation of its token keys, borrowed from
 /// [`Tokens::folded`] when the keys are adjacent there (the usual case).
-fn sentence_folded<'t>(toks: &'t Tokens, ts: &[crate::tokens::Token]) -> Cow<'t, str> {
+fn sentence_folded<'t>(toks: &'t Tokens, ts: &[crate::tokenize::Token]) -> Cow<'t, str> {
     let (Some(first), Some(last)) = (ts.first(), ts.last()) else {
         return Cow::Borrowed("");
     };

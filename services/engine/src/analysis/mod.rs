@@ -22,7 +22,6 @@
 //! (the model's subject role replaced by another) are read from the clause's words only.
 
 pub mod align;
-pub mod eval;
 pub mod evidence;
 pub mod findings;
 mod intern;
@@ -44,7 +43,7 @@ pub use scope::{LayerScope, Scope, ScopeBasis, detect_scope};
 use crate::document::{Document, SentenceRole};
 use crate::error::{EngineError, Stage};
 use crate::limits::Limits;
-use crate::tokens::Tokens;
+use crate::tokenize::Tokens;
 use align::{Candidate, DocIndex};
 
 /// Version of the analysis JSON (documented in the root README, "Analysis JSON, version 1").
@@ -559,7 +558,7 @@ pub fn analyze(
         let it = &model.items[*i];
         let model_surfaces: Vec<&str> = it.tokens.iter().map(|t| t.0.as_str()).collect();
         findings[*f].evidence.diff =
-            evidence::token_diff_ids(&it.token_ids, &model_surfaces, ids, surfaces);
+            evidence::token_diff(&it.token_ids, &model_surfaces, ids, surfaces);
     }
     Ok(Analysis {
         format_version: FORMAT_VERSION,

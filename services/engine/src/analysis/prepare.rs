@@ -13,8 +13,8 @@ use taisho_guideline::{Catalog, Item};
 use super::intern::{FxHashMap, KeyIds, intern, key_table};
 use crate::error::EngineError;
 use crate::limits::Limits;
-use crate::token::{PosMajor, Tokenizer};
-use crate::tokens::{self, Token, Tokens};
+use crate::tokenize::{self, Token, Tokens};
+use crate::{PosMajor, Tokenizer};
 
 /// Keys found in more than this share of the model's items say nothing about which item a
 /// clause answers (情報, セキュリティ, 対策 …); they are left out of similarity.
@@ -313,7 +313,7 @@ impl TextForm {
             return Ok(form);
         }
         let doc = crate::read_traced(text.as_bytes(), None, limits, false)?;
-        let toks = tokens::tokenize_untraced(&doc, tokenizer, limits)?;
+        let toks = tokenize::tokenize_untraced(&doc, tokenizer, limits)?;
         for t in &toks.tokens {
             let key = t.key(&toks);
             form.folded.push_str(key);

@@ -1,8 +1,8 @@
 //! Tests of the diff stage.
 
+use taisho_engine::CharClassTokenizer;
 use taisho_engine::diff::{self, DocDiff, OpTag, RowKind, table};
-use taisho_engine::token::CharClassTokenizer;
-use taisho_engine::tokens::tokenize;
+use taisho_engine::tokenize::tokenize;
 use taisho_engine::{Document, Limits};
 
 use crate::fold::plain_doc;

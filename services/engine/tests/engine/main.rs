@@ -1,12 +1,17 @@
-//! The engine's one integration-test binary; one module per stage.
+//! The engine's one integration-test binary; one module per stage, and the layering rules.
+#![expect(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "the I/O-free rule (clippy.toml) is for the library; tests read fixtures and run cargo"
+)]
 
 mod decode;
 mod diff;
 mod fold;
+mod layering;
 mod normalize;
 mod structure;
-mod synth;
-mod tokens;
+mod tokenize;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! The engine's diff with real (lindera + IPADIC) tokens on the seeds.
 
 use taisho_engine::diff::{self, DocDiff, OpTag, RowKind};
-use taisho_engine::tokens::tokenize;
+use taisho_engine::tokenize::tokenize;
 use taisho_engine::{Document, Limits};
 
 use crate::{seed, tokenizer};

@@ -10,8 +10,8 @@ mod threads;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use taisho_engine::{Morpheme, Tokenizer};
 use taisho_japanese::JapaneseTokenizer;
+use taisho_morph::{Morpheme, Tokenizer};
 
 /// The process-wide tokenizer (built into the user's cache on first use, like the product).
 pub fn tokenizer() -> Arc<JapaneseTokenizer> {

@@ -1,6 +1,6 @@
 //! Morpheme ranges are valid: on char boundaries, in order, and covering every non-space byte.
 
-use taisho_engine::{Morpheme, PosMajor};
+use taisho_morph::{Morpheme, PosMajor};
 
 use crate::{SEEDS, seed, segment, tokenizer};
 
@@ -83,7 +83,7 @@ fn whitespace_is_not_a_token_but_symbols_are() {
 
 #[test]
 fn segment_appends_to_existing_morphemes() {
-    use taisho_engine::Tokenizer;
+    use taisho_morph::Tokenizer;
     let tok = tokenizer();
     let mut out = segment(&tok, "情報資産");
     tok.segment("を守る", &mut out).expect("segments");

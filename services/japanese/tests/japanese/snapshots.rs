@@ -57,7 +57,8 @@ fn seed_engine_token_stream() {
         let text = seed(prefix);
         let doc =
             taisho_engine::read(text.as_bytes(), Some("seed.txt"), &limits).expect("seed reads");
-        let tokens = taisho_engine::tokens::tokenize(&doc, &*tok, &limits).expect("seed tokenises");
+        let tokens =
+            taisho_engine::tokenize::tokenize(&doc, &*tok, &limits).expect("seed tokenises");
         let mut out = String::new();
         for t in &tokens.tokens {
             let surface = doc

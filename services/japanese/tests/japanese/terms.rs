@@ -1,7 +1,7 @@
 //! The domain user dictionary keeps policy vocabulary whole.
 
-use taisho_engine::{PosMajor, PosMinor};
 use taisho_japanese::dictionary::USER_DICT_CSV;
+use taisho_morph::{PosMajor, PosMinor};
 
 use crate::{segment, tokenizer};
 

@@ -1,4 +1,4 @@
-//! Generated cases (`taisho_engine::synth`) through the real tokenizer and analysis: a form
+//! Generated cases (`taisho_synth`) through the real tokenizer and analysis: a form
 //! rewrite changes nothing, one edit of one item changes exactly that item, with the right
 //! status and reason.
 //!
@@ -12,9 +12,9 @@ use std::sync::{Arc, OnceLock};
 
 use taisho_engine::Limits;
 use taisho_engine::analysis::{self, FindingStatus, PreparedModel};
-use taisho_engine::synth::{self, Case, EditKind, ExpectedStatus};
 use taisho_guideline::{Catalog, EditionId, Layer};
 use taisho_japanese::JapaneseTokenizer;
+use taisho_synth::{self as synth, Case, EditKind, ExpectedStatus};
 
 /// Cases the analysis is known to get wrong, with why. Keep each reason specific.
 const KNOWN_FAILURES: &[(&str, &str)] = &[];
@@ -57,7 +57,7 @@ fn analyse(text: &str) -> Result<Outcome, String> {
     let limits = Limits::default();
     let doc = taisho_engine::read(text.as_bytes(), Some("case.txt"), &limits)
         .map_err(|e| e.to_string())?;
-    let toks = taisho_engine::tokens::tokenize(&doc, s.tokenizer.as_ref(), &limits)
+    let toks = taisho_engine::tokenize::tokenize(&doc, s.tokenizer.as_ref(), &limits)
         .map_err(|e| e.to_string())?;
     let a = analysis::analyze(&doc, &toks, &s.model, &limits).map_err(|e| e.to_string())?;
     Ok(a.findings
@@ -257,7 +257,7 @@ fn explain_case() {
         let got = analyse(&case.text).expect("case analyses");
         eprintln!("{}: {:?}", case.name, check(case, &baseline, &got));
         let doc = taisho_engine::read(case.text.as_bytes(), Some("case.txt"), &limits).unwrap();
-        let toks = taisho_engine::tokens::tokenize(&doc, s.tokenizer.as_ref(), &limits).unwrap();
+        let toks = taisho_engine::tokenize::tokenize(&doc, s.tokenizer.as_ref(), &limits).unwrap();
         let a = analysis::analyze(&doc, &toks, &s.model, &limits).unwrap();
         for f in a.findings.iter().filter(|f| f.layer == Layer::Kihon) {
             let m = f.matches.first();

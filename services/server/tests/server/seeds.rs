@@ -45,7 +45,7 @@ fn analyse(prefix: &str) -> Analysis {
     let bytes = std::fs::read(shared_dir().join("seeds").join(&name)).expect("seed readable");
     let limits = Limits::default();
     let doc = taisho_engine::read(&bytes, Some(&name), &limits).expect("seed reads");
-    let toks = taisho_engine::tokens::tokenize(&doc, s.tokenizer.as_ref(), &limits)
+    let toks = taisho_engine::tokenize::tokenize(&doc, s.tokenizer.as_ref(), &limits)
         .expect("seed tokenises");
     analysis::analyze(&doc, &toks, &s.model, &limits).expect("seed analyses")
 }
@@ -55,7 +55,7 @@ fn seed_labels_meet_the_accuracy_targets() {
     let s = setup();
     let dir = shared_dir().join("eval");
     let tsv = std::fs::read_to_string(dir.join("seed-labels.tsv")).expect("labels readable");
-    let report = analysis::eval::run(
+    let report = taisho_eval::run(
         &tsv,
         |seed| std::fs::read(shared_dir().join("seeds").join(seed)).map_err(|e| e.to_string()),
         s.tokenizer.as_ref() as &dyn Tokenizer,
@@ -165,7 +165,7 @@ fn analysing_003_is_fast() {
         let t0 = Instant::now();
         let doc = taisho_engine::read(&bytes, Some(&name), &limits).expect("reads");
         let t1 = Instant::now();
-        let toks = taisho_engine::tokens::tokenize(&doc, s.tokenizer.as_ref(), &limits)
+        let toks = taisho_engine::tokenize::tokenize(&doc, s.tokenizer.as_ref(), &limits)
             .expect("tokenises");
         let t2 = Instant::now();
         analysis::analyze(&doc, &toks, &s.model, &limits).expect("analyses");

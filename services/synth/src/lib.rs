@@ -1,5 +1,4 @@
-//! Deterministic generators of test policies: edited copies of a base text with their expected
-//! analysis outcome, and synthetic bodies for the national benchmark and demo data.
+#![doc = include_str!("../README.md")]
 //!
 //! Everything here is pure: the caller passes the base text (seed 004, a rendered model) and a
 //! seed; nothing reads files, clocks or the environment, so a case or a corpus is reproduced
@@ -51,7 +50,7 @@ impl ExpectedStatus {
 
 /// Why an item is weakened: the analysis' own reason kinds, so expectations and findings compare
 /// directly.
-pub use crate::analysis::ReasonKind;
+pub use taisho_engine::analysis::ReasonKind;
 
 /// One edit applied to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,9 +1,9 @@
-//! Tests of the tokens stage.
+//! Tests of the tokenisation stage.
 
 use proptest::prelude::*;
+use taisho_engine::CharClassTokenizer;
 use taisho_engine::fold::SLOT_KEY;
-use taisho_engine::token::CharClassTokenizer;
-use taisho_engine::tokens::{Tokens, tokenize};
+use taisho_engine::tokenize::{Tokens, tokenize};
 use taisho_engine::{Document, EngineError, Limits, SentenceId};
 
 use crate::fold::plain_doc;

@@ -20,7 +20,7 @@ use crate::error::{EngineError, Stage};
 use crate::fold::{self, SLOT_KEY, Scratch};
 use crate::limits::Limits;
 use crate::text::{SparseBuilder, SparseText};
-use crate::token::{Morpheme, Pos, PosMinor, Tokenizer};
+use crate::{Morpheme, Pos, PosMinor, Tokenizer};
 
 /// One token of a document. The surface is `doc.original[byte]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -244,7 +244,7 @@ pub(crate) fn tokenize_untraced(
 
 fn noun() -> Pos {
     Pos {
-        major: crate::token::PosMajor::Noun,
+        major: crate::PosMajor::Noun,
         minor: PosMinor::General,
     }
 }

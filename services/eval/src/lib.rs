@@ -1,4 +1,4 @@
-//! Accuracy of the analysis against hand-made labels (`shared/eval/seed-labels.tsv`).
+#![doc = include_str!("../README.md")]
 //!
 //! Label file: tab-separated `seed, item, status, reasons, where, note`; `#` lines are comments,
 //! the first other line is the header. `status` lists the acceptable statuses `|`-separated,
@@ -19,10 +19,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Analysis, FindingStatus, PreparedModel, ReasonKind, analyze};
-use crate::error::EngineError;
-use crate::limits::Limits;
-use crate::token::Tokenizer;
+use taisho_engine::analysis::{Analysis, FindingStatus, PreparedModel, ReasonKind, analyze};
+use taisho_engine::{EngineError, Limits, Tokenizer};
 
 /// One labelled item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -356,10 +354,54 @@ pub fn run(
             seed: row.seed.clone(),
             source,
         };
-        let doc = crate::read(&bytes, Some(&row.seed), limits).map_err(engine)?;
-        let toks = crate::tokens::tokenize(&doc, tokenizer, limits).map_err(engine)?;
+        let doc = taisho_engine::read(&bytes, Some(&row.seed), limits).map_err(engine)?;
+        let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer, limits).map_err(engine)?;
         let analysis = analyze(&doc, &toks, model, limits).map_err(engine)?;
         analyses.insert(row.seed.clone(), analysis);
     }
     Ok(evaluate(&labels, &analyses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABELS: &str = "# comment\n\
+        seed\titem\tstatus\treasons\twhere\tnote\n\
+        000.txt\tKH-1\tomitted\t\t\t\n\
+        000.txt\tKH-2\tweakened|covered\tmodality_downgrade\t2.(1)\tsoftened\n";
+
+    #[test]
+    fn labels_parse_with_their_lines() {
+        let rows = parse_labels(LABELS).expect("labels parse");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].accepted, [FindingStatus::Omitted]);
+        assert_eq!(
+            rows[1].accepted,
+            [FindingStatus::Weakened, FindingStatus::Covered]
+        );
+        assert_eq!(rows[1].reasons, [ReasonKind::ModalityDowngrade]);
+        assert_eq!((rows[1].place.as_str(), rows[1].line), ("2.(1)", 4));
+    }
+
+    #[test]
+    fn a_bad_status_names_its_line() {
+        let err = parse_labels("seed\titem\tstatus\n000.txt\tKH-1\tgone\n").expect_err("bad");
+        assert_eq!(
+            err,
+            EvalError::Label {
+                line: 2,
+                problem: "unknown status `gone`".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn an_item_without_a_finding_counts_as_omitted() {
+        let rows = parse_labels(LABELS).expect("labels parse");
+        let report = evaluate(&rows, &BTreeMap::new());
+        assert!(report.items[0].correct);
+        assert!(!report.items[1].correct);
+        assert_eq!((report.reasons_right, report.reasons_total), (0, 1));
+    }
 }

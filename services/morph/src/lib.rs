@@ -1,7 +1,4 @@
-//! Tokens and the tokenizer seam.
-//!
-//! The engine defines what a morpheme is and asks a [`Tokenizer`] for them; the dictionary-backed
-//! implementation lives in `taisho-japanese` so the engine stays free of dictionaries and I/O.
+#![doc = include_str!("../README.md")]
 
 use std::ops::Range;
 
@@ -82,13 +79,29 @@ pub struct Morpheme {
     pub base: Option<Box<str>>,
 }
 
+/// Why a tokenizer could not segment a text. The message names the problem without quoting the
+/// text; the engine reports it as its own tokeniser error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct TokenizerError {
+    pub reason: String,
+}
+
+impl TokenizerError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}
+
 /// A morphological analyser. Implementations are loaded once and shared by all threads.
 pub trait Tokenizer: Send + Sync {
     /// A short name for logs and benchmark labels (e.g. `lindera-ipadic`).
     fn name(&self) -> &str;
 
     /// Appends the morphemes of `text` (one sentence or line) to `out`, covering `text` in order.
-    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), crate::EngineError>;
+    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), TokenizerError>;
 }
 
 /// A deterministic, dictionary-free tokenizer: one morpheme per run of kanji, hiragana, katakana,
@@ -135,7 +148,7 @@ impl Tokenizer for CharClassTokenizer {
         "char-class"
     }
 
-    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), crate::EngineError> {
+    fn segment(&self, text: &str, out: &mut Vec<Morpheme>) -> Result<(), TokenizerError> {
         let mut chars = text.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
             let class = char_class(c);

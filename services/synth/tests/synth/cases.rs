@@ -1,11 +1,11 @@
-//! The case generator and synthetic bodies (`taisho_engine::synth`), without the analysis: the
+//! The case generator and synthetic bodies, without the analysis: the
 //! generated-case test that runs them through the analysis is `services/server/tests/server/generated.rs`.
 
 use std::collections::BTreeMap;
 
 use taisho_engine::fold::fold_str;
-use taisho_engine::synth::{
-    self, CaseSpec, EditKind, ExpectedStatus, FormRewrite, ITEMS, ModelClause, ReasonKind,
+use taisho_synth::{
+    self as synth, CaseSpec, EditKind, ExpectedStatus, FormRewrite, ITEMS, ModelClause, ReasonKind,
 };
 
 use crate::seed;
