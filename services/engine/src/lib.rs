@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod analysis;
+pub mod comparison;
 pub mod decode;
 pub mod diff;
 pub mod document;
@@ -9,6 +10,7 @@ pub mod fold;
 pub mod limits;
 pub mod markup;
 pub mod normalize;
+pub mod pipeline;
 pub mod structure;
 pub mod synth;
 pub mod text;
