@@ -14,8 +14,8 @@ mod snapshots;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use taisho_app::analysis::Engine;
 use taisho_app::auth::Caller;
+use taisho_app::engine::Engine;
 use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
 use taisho_graphql::{Api, SchemaConfig};

@@ -108,7 +108,7 @@ async fn run(db: TestDb, corpus: &[synth::SyntheticBody], threads: usize) -> Res
         || {
             let tokenizer = taisho_japanese::JapaneseTokenizer::shared()
                 .map_err(|e| taisho_app::AppError::Unavailable(e.to_string()))?;
-            Ok(std::sync::Arc::new(taisho_app::analysis::Engine::new(
+            Ok(std::sync::Arc::new(taisho_app::engine::Engine::new(
                 tokenizer,
             )))
         },

@@ -17,8 +17,8 @@ use taisho_guideline::{Catalog, EditionId, Item, Kind};
 use taisho_store::{AnalysisStatus, Mode, Store, StoreError, TenantScope, Tx, analyses, documents};
 use taisho_worker::{JobSpec, enqueue};
 
-use crate::analysis::{ANALYSIS_JOB, AnalysisPayload, unique_key};
 use crate::catalog::{self, ItemFilter};
+use crate::engine::{ANALYSIS_JOB, AnalysisPayload, unique_key};
 use crate::error::{AppError, Result};
 use crate::progress::{self, JobProgress};
 

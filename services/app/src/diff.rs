@@ -15,7 +15,7 @@ use taisho_engine::{EngineError, Limits};
 use taisho_store::{Mode, Store, TenantScope, Version, documents};
 
 use crate::analyses::{Span, SpanOp};
-use crate::analysis::Engine;
+use crate::engine::Engine;
 use crate::error::{AppError, Result};
 
 /// One row of the table.

@@ -17,7 +17,7 @@ use taisho_store::{Layers, Mode, NewVersion, Store, StoreError, TenantScope, doc
 use taisho_worker::{Enqueued, JobSpec, enqueue};
 use tokio::sync::Semaphore;
 
-use crate::analysis::{ANALYSIS_JOB, AnalysisPayload, unique_key};
+use crate::engine::{ANALYSIS_JOB, AnalysisPayload, unique_key};
 use crate::error::{AppError, Result};
 
 /// Which document a version belongs to.

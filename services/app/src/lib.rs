@@ -2,13 +2,13 @@
 
 pub mod accounts;
 pub mod analyses;
-pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod demo;
 pub mod diff;
 pub mod documents;
+pub mod engine;
 pub mod error;
 pub mod grants;
 pub mod import;

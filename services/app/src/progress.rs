@@ -12,7 +12,7 @@ use taisho_worker::JobState;
 use tokio::sync::mpsc;
 
 use crate::analyses::{self, AnalysisView};
-use crate::analysis::unique_key;
+use crate::engine::unique_key;
 use crate::error::Result;
 
 /// Where an analysis stands.

@@ -15,7 +15,7 @@ use taisho_store::sea_orm::{ConnectionTrait, Statement};
 use taisho_store::{Backend, Mode, Store, StoreError, StoreOptions};
 use taisho_worker::{Handlers, PoolConfig, Queue, ShutdownReport, WorkerPool};
 
-use crate::analysis::{ANALYSIS_JOB, AnalysisHandler, Engine};
+use crate::engine::{ANALYSIS_JOB, AnalysisHandler, Engine};
 use crate::error::{AppError, Result};
 
 /// Where the data lives.

@@ -7,7 +7,7 @@ use taisho_guideline::EditionId;
 use taisho_store::Store;
 
 use crate::accounts::{Accounts, PasswordConfig};
-use crate::analysis::Engine;
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::keys::{ApiKeys, KeyConfig};
 use crate::sessions::{SessionConfig, Sessions};

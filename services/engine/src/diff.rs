@@ -1,10 +1,11 @@
-//! Morpheme-level diffs of two documents, moves, and the 新旧対照表.
+//! Morpheme-level diffs of two documents, moves, and the rows of the 新旧対照表.
 //!
 //! Entry points:
 //! - [`compare`]`((&old_doc, &old_tokens), (&new_doc, &new_tokens), &limits) -> DocDiff`;
 //! - [`DocDiff`] is `Serialize` (the JSON operations) and [`DocDiff::to_text`] gives the unified
 //!   text view (`-`/`+` lines, `[-削除-]` / `{+追加+}` marks);
-//! - [`table::render_html`]`(&diff, old_title, new_title)` gives the standalone HTML 新旧対照表.
+//! - the HTML 新旧対照表 is rendered from [`DocDiff::rows`] by the presentation layer
+//!   (`taisho-web`); the engine returns data only.
 //!
 //! How it works:
 //! 1. **Sentences first.** Every sentence with tokens gets a signature (its folded keys); a
@@ -19,8 +20,6 @@
 //! All positions are in each document's `original`; texts shown are original surfaces with line
 //! breaks and removed artefacts (page numbers) left out. Past the deadline the remaining pairs
 //! are reported as whole-sentence replacements and [`DocDiff::degraded`] says so.
-
-pub mod table;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

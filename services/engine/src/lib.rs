@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod analysis;
+pub mod comparison;
 pub mod decode;
 pub mod diff;
 pub mod document;
@@ -10,6 +11,7 @@ pub(crate) mod label;
 pub mod limits;
 pub mod markup;
 pub mod normalize;
+pub mod pipeline;
 pub mod structure;
 pub mod text;
 pub mod tokenize;

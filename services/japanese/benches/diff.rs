@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("render_html", |b| {
         let d = diff::compare((&old, &ta), (&new, &tb), &limits);
-        b.iter(|| black_box(diff::table::render_html(&d, "004", "000")))
+        b.iter(|| black_box(taisho_web::diff_table_page(&d, "004", "000")))
     });
     group.finish();
 }

@@ -1,17 +1,13 @@
 #![doc = include_str!("../README.md")]
 
-mod analyze;
-mod bench;
 pub mod cli;
-mod compare;
+mod commands;
 pub mod config;
 pub mod http;
-mod keys;
-mod offline;
+mod input;
 pub mod output;
-pub mod serve;
-pub mod service;
+pub mod runtime;
+pub mod startup;
 pub mod telemetry;
-mod work;
 
-pub use service::{RunningServer, start};
+pub use startup::{RunningServer, start};

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use taisho_app::analysis::{ANALYSIS_JOB, AnalysisHandler};
 use taisho_app::documents::{DocumentRef, Upload, upload_version};
+use taisho_app::engine::{ANALYSIS_JOB, AnalysisHandler};
 use taisho_app::matrix;
 use taisho_engine::Limits;
 use taisho_store::{AnalysisStatus, Mode, analyses};

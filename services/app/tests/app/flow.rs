@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use taisho_app::analysis::Engine;
+use taisho_app::engine::Engine;
 use taisho_app::runtime::{WorkerConfig, Workers};
 use taisho_domain::{JobId, OrgId, UserId};
 use taisho_engine::Limits;

@@ -1,8 +1,8 @@
 //! Uploads: a version and its analysis job in one transaction, idempotent by content.
 
 use taisho_app::AppError;
-use taisho_app::analysis::unique_key;
 use taisho_app::documents::{DocumentRef, Upload, prepare_upload, record_upload, upload_version};
+use taisho_app::engine::unique_key;
 use taisho_store::{Layers, Mode, StoreError, documents};
 use taisho_worker::JobState;
 

@@ -1,7 +1,7 @@
 //! Tests of the diff stage.
 
 use taisho_engine::CharClassTokenizer;
-use taisho_engine::diff::{self, DocDiff, OpTag, RowKind, table};
+use taisho_engine::diff::{self, DocDiff, OpTag, RowKind};
 use taisho_engine::tokenize::tokenize;
 use taisho_engine::{Document, Limits};
 
@@ -146,36 +146,6 @@ fn json_ops_snapshot() {
 fn text_view_snapshot() {
     let d = compare_texts(OLD, NEW_EDITED);
     insta::assert_snapshot!("diff_text_view", d.to_text());
-}
-
-#[test]
-fn html_table_is_a_standalone_escaped_document() {
-    let old = "<b>甲</b>を定める。&乙を定める。";
-    let new = "<b>甲</b>を定めない。&乙を定める。丙も定める。";
-    let d = compare_texts(old, new);
-    let html = table::render_html(&d, "旧<規程>", "新&規程");
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("<html lang=\"ja\">"));
-    assert!(html.contains("<caption>新旧対照表</caption>"));
-    assert!(html.contains("旧&lt;規程&gt;") && html.contains("新&amp;規程"));
-    assert!(!html.contains("<b>"), "document text is escaped");
-    assert!(html.contains("&lt;b&gt;甲&lt;/b&gt;"));
-    assert!(html.contains("<span class=\"underline\">"));
-    assert!(html.contains("（新設）"));
-    // 改正後 is the left column.
-    let after = html.find("<th>改正後</th>").expect("改正後 header");
-    let before = html.find("<th>改正前</th>").expect("改正前 header");
-    assert!(after < before);
-    assert!(!html.contains("<script") && !html.contains("http"));
-}
-
-#[test]
-fn html_table_snapshot() {
-    let d = compare_texts(OLD, NEW_EDITED);
-    insta::assert_snapshot!(
-        "diff_html_table",
-        table::render_html(&d, "旧規程", "新規程")
-    );
 }
 
 #[test]

@@ -135,7 +135,8 @@ fn seed_004_against_000_shows_the_real_differences() {
 fn seed_004_against_000_table_is_well_formed() {
     let d = compare(&seed("004"), &seed("000"));
     let html =
-        diff::table::render_html(&d, "004 山武郡市広域水道企業団", "000 朝霞和光資源循環組合");
+        taisho_web::diff_table_page(&d, "004 山武郡市広域水道企業団", "000 朝霞和光資源循環組合")
+            .expect("renders");
     assert!(html.contains("<html lang=\"ja\">"));
     assert!(html.contains("<span class=\"underline\">定期的又は</span>"));
     assert_eq!(html.matches("<tr>").count(), html.matches("</tr>").count());

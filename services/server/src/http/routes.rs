@@ -473,7 +473,7 @@ const READY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(700
 async fn readyz(state: web::Data<State>) -> HttpResponse {
     let store = &state.services.store;
     let checks = async {
-        let database = crate::serve::database_reachable(store).await;
+        let database = crate::runtime::database_reachable(store).await;
         let migrations = match store.pending_migrations().await {
             Ok(pending) => pending.is_empty(),
             Err(e) => {

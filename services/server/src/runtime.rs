@@ -1,18 +1,18 @@
-//! `taisho serve`: the store, the analysis worker pool, the demo data (embedded mode or `--demo`)
-//! and the HTTP server, until Ctrl-C or SIGTERM; and `taisho import`.
+//! The runtime the commands share: the async runtime, the store as configured, the worker pool's
+//! settings, signals, progress logs, and the one place that wires the IPADIC tokenizer
+//! (`taisho-japanese`) into the engine, for the service ([`engine`]) and the offline commands
+//! ([`prepare`]).
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use taisho_app::import;
 use taisho_app::runtime::{self, StoreLocation, WorkerConfig, job_counts};
+use taisho_engine::analysis::PreparedModel;
+use taisho_guideline::{Catalog, EditionId};
 use taisho_store::{Store, StoreOptions};
 use taisho_worker::PoolConfig;
 
 use crate::config::Config;
-
-/// Standalone workers get longer: a rolling deploy should rarely waste an analysis.
-pub const GRACE_WORK: Duration = Duration::from_secs(60);
 
 /// A multi-threaded runtime: the analysis handler blocks pool threads on it to load versions.
 pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -111,35 +111,6 @@ pub async fn report_progress(store: Store) {
     }
 }
 
-pub fn serve(config: &Config) -> anyhow::Result<()> {
-    tokio_runtime()?.block_on(async {
-        let server = crate::service::start(config).await?;
-        if let Some(d) = server.demo()
-            && !d.sign_ins.is_empty()
-        {
-            // Shown once, on stdout: only the hashes are stored.
-            println!("Demo sign-ins (shown once; store them now):");
-            for s in &d.sign_ins {
-                println!("  {:<28} {}  password: {}", s.role, s.email, s.password);
-            }
-        }
-        let progress = tokio::spawn(report_progress(server.store().clone()));
-        log("running; Ctrl-C or SIGTERM stops");
-        shutdown_signal().await;
-        progress.abort();
-        log(format_args!(
-            "stopping: no new requests; running analyses get {} s to finish",
-            config.shutdown_grace.as_secs()
-        ));
-        let report = server.shutdown().await?;
-        log(format_args!(
-            "stopped: {} finished, {} released to the queue",
-            report.finished, report.released
-        ));
-        Ok(())
-    })
-}
-
 /// `SELECT 1` on the store (readiness).
 pub async fn database_reachable(store: &Store) -> bool {
     use taisho_store::sea_orm::ConnectionTrait;
@@ -152,45 +123,11 @@ pub async fn database_reachable(store: &Store) -> bool {
     }
 }
 
-/// `taisho import --org ORG FILE…|DIR`: one line per file; an error if any failed.
-pub fn import(config: &Config, org: &str, paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
-    tokio_runtime()?.block_on(async {
-        let store = open_store(config).await?;
-        let org_id = import::resolve_org(&store, org).await?;
-        let files = import::collect_files(paths).context("listing the files")?;
-        if files.is_empty() {
-            anyhow::bail!("no files to import");
-        }
-        let outcomes = import::import_files(&store, org_id, &files, config.edition, |i| {
-            println!("{}", i.line());
-        })
-        .await?;
-        let failed = outcomes
-            .iter()
-            .filter(|o| matches!(o.outcome, import::Outcome::Failed(_)))
-            .count();
-        let new = outcomes
-            .iter()
-            .filter(|o| matches!(o.outcome, import::Outcome::New(_)))
-            .count();
-        log(format_args!(
-            "{} files: {new} new versions, {} unchanged, {failed} failed; analyses run in `taisho serve` or `taisho work`",
-            outcomes.len(),
-            outcomes.len() - new - failed
-        ));
-        store.close().await?;
-        if failed > 0 {
-            anyhow::bail!("{failed} of {} files failed", outcomes.len());
-        }
-        Ok(())
-    })
-}
-
 /// The process-wide analysis engine over the IPADIC tokenizer: the binary is the one place that
 /// wires `taisho-japanese` in. Blocking (the dictionary loads on first call).
-pub fn engine() -> taisho_app::Result<std::sync::Arc<taisho_app::analysis::Engine>> {
+pub fn engine() -> taisho_app::Result<std::sync::Arc<taisho_app::engine::Engine>> {
     use std::sync::{Arc, OnceLock};
-    use taisho_app::analysis::Engine;
+    use taisho_app::engine::Engine;
     static ENGINE: OnceLock<Result<Arc<Engine>, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
@@ -200,4 +137,32 @@ pub fn engine() -> taisho_app::Result<std::sync::Arc<taisho_app::analysis::Engin
         })
         .clone()
         .map_err(taisho_app::AppError::Unavailable)
+}
+
+/// The IPADIC tokenizer, shared by the process.
+pub type JapaneseTokenizerRef = std::sync::Arc<taisho_japanese::JapaneseTokenizer>;
+
+/// The tokenizer alone (`taisho tokens`, `taisho diff`): the dictionary loads on first call.
+pub fn tokenizer() -> anyhow::Result<JapaneseTokenizerRef> {
+    Ok(taisho_japanese::JapaneseTokenizer::shared()?)
+}
+
+/// The model edition named on the command line (`--edition`), or the default.
+pub fn edition(arg: Option<&str>) -> anyhow::Result<EditionId> {
+    match arg {
+        None => Ok(EditionId::DEFAULT),
+        Some(s) => s
+            .parse::<EditionId>()
+            .with_context(|| format!("版 `{s}` を解釈できません")),
+    }
+}
+
+/// Loads the catalog and the tokenizer and prepares the model (once per process): what the
+/// offline commands analyse with.
+pub fn prepare(edition_arg: Option<&str>) -> anyhow::Result<(JapaneseTokenizerRef, PreparedModel)> {
+    let catalog = Catalog::builtin(edition(edition_arg)?).context("モデルを読み込めません")?;
+    let tokenizer =
+        taisho_japanese::JapaneseTokenizer::shared().context("形態素解析辞書を用意できません")?;
+    let model = PreparedModel::new(&catalog, tokenizer.as_ref())?;
+    Ok((tokenizer, model))
 }

@@ -6,8 +6,8 @@ use taisho_app::import;
 use taisho_app::keys::{ApiKeys, KeyConfig};
 use taisho_store::Access;
 
-use crate::config::{self, Config};
-use crate::serve::{log, open_store, tokio_runtime};
+use crate::config::{self, Config, StoreFlags};
+use crate::runtime::{log, open_store, tokio_runtime};
 
 /// What a key may do: `viewer` reads, `editor` also writes. As in the API (`createApiKey`), keys
 /// are never admins: memberships, grants and keys need a signed-in admin, so `admin` is refused.
@@ -50,4 +50,39 @@ pub fn create(config: &Config, org: &str, name: &str, role: KeyRole) -> anyhow::
         store.close().await?;
         Ok(())
     })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    keys: KeysCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum KeysCommand {
+    /// Create an API key for an organisation and print it alone on one line of stdout.
+    Create {
+        /// The organisation: its id or its exact name.
+        #[arg(long)]
+        org: String,
+        /// A name for the key (default: "cli").
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// What the key may do.
+        #[arg(long, value_enum, default_value_t = KeyRole::Viewer)]
+        role: KeyRole,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.keys {
+        KeysCommand::Create {
+            org,
+            name,
+            role,
+            store,
+        } => create(&Config::from_env(&store, None)?, &org, &name, role),
+    }
 }

@@ -14,7 +14,7 @@ use taisho_worker::ShutdownReport;
 
 use crate::config::{self, Config};
 use crate::http::{self, RunningHttp};
-use crate::serve::{log, open_store, worker_config};
+use crate::runtime::{log, open_store, worker_config};
 
 /// A running service. [`RunningServer::shutdown`] stops it gracefully.
 pub struct RunningServer {
@@ -76,7 +76,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         "loading the dictionary and the {} model",
         config.edition
     ));
-    let engine = runtime::load_engine(crate::serve::engine, &[config.edition]).await?;
+    let engine = runtime::load_engine(crate::runtime::engine, &[config.edition]).await?;
     let services = Services::new(
         store.clone(),
         engine,

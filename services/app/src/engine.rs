@@ -1,5 +1,7 @@
-//! The analysis job: a stored version read, tokenised and checked against one model edition on a
-//! worker pool thread, its result written in the job's fenced completion transaction.
+//! The engine as the app runs it, and the analysis job: a stored version read, tokenised and
+//! checked against one model edition on a worker pool thread (the engine's
+//! [`Pipeline`](taisho_engine::pipeline::Pipeline)), its result written in the job's fenced
+//! completion transaction.
 //!
 //! The tokenizer and each edition's [`PreparedModel`] are built once per process and shared by
 //! every job (one [`Engine`], built by the binary around its tokenizer): preparing the model
@@ -10,7 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use taisho_domain::{OrgId, VersionId};
-use taisho_engine::analysis::{self, PreparedModel};
+use taisho_engine::analysis::PreparedModel;
+use taisho_engine::pipeline::{Pipeline, Step};
 use taisho_engine::{EngineError, Limits, Tokenizer};
 use taisho_guideline::{Catalog, EditionId};
 use taisho_store::{AnalysisStatus, Mode, Principal, Store, StoreError, analyses, scope_for};
@@ -137,6 +140,24 @@ impl AnalysisHandler {
     }
 }
 
+/// Why a run of the pipeline stopped: the engine refused the document, or the job must stop.
+enum Stop {
+    Engine(EngineError),
+    Job(JobError),
+}
+
+impl From<EngineError> for Stop {
+    fn from(e: EngineError) -> Stop {
+        Stop::Engine(e)
+    }
+}
+
+impl From<JobError> for Stop {
+    fn from(e: JobError) -> Stop {
+        Stop::Job(e)
+    }
+}
+
 fn cancelled(progress: &Progress) -> Result<(), JobError> {
     if progress.is_cancelled() {
         Err(JobError::retry("cancelled: lease lost or job released"))
@@ -186,23 +207,26 @@ impl JobHandler for AnalysisHandler {
             .map_err(|e| JobError::permanent(format!("serialising the result: {e}")))
         };
 
-        let doc = match taisho_engine::read(&bytes, payload.hint.as_deref(), &self.limits) {
-            Ok(doc) => doc,
-            Err(e) => return output(AnalysisStatus::Failed, engine_failure(e)?),
-        };
-        progress.report("structure", 20);
-        cancelled(progress)?;
-        progress.report("tokenise", 30);
-        let toks =
-            match taisho_engine::tokenize::tokenize(&doc, self.engine.tokenizer(), &self.limits) {
-                Ok(t) => t,
-                Err(e) => return output(AnalysisStatus::Failed, engine_failure(e)?),
-            };
-        cancelled(progress)?;
-        progress.report("align", 50);
-        let analysis = match analysis::analyze(&doc, &toks, &model, &self.limits) {
-            Ok(a) => a,
-            Err(e) => return output(AnalysisStatus::Failed, engine_failure(e)?),
+        let pipeline = Pipeline::new(self.engine.tokenizer(), &self.limits);
+        let run = pipeline.run(&bytes, payload.hint.as_deref(), &model, |step| {
+            match step {
+                Step::Read => {}
+                Step::Tokenise => {
+                    progress.report("structure", 20);
+                    cancelled(progress)?;
+                    progress.report("tokenise", 30);
+                }
+                Step::Analyse => {
+                    cancelled(progress)?;
+                    progress.report("align", 50);
+                }
+            }
+            Ok::<(), Stop>(())
+        });
+        let analysis = match run {
+            Ok(analysed) => analysed.analysis,
+            Err(Stop::Engine(e)) => return output(AnalysisStatus::Failed, engine_failure(e)?),
+            Err(Stop::Job(e)) => return Err(e),
         };
         progress.report("findings", 90);
         let result = serde_json::to_value(&analysis)

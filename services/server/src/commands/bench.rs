@@ -9,35 +9,79 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use taisho_engine::analysis::{self, PreparedModel};
-use taisho_engine::{Limits, Tokenizer};
+use clap::Subcommand;
+use taisho_engine::analysis::PreparedModel;
+use taisho_engine::pipeline::{Pipeline, Step};
+use taisho_engine::{EngineError, Limits, Tokenizer};
 use taisho_guideline::Catalog;
 use taisho_synth::{self as synth, SyntheticBody};
 
+use crate::runtime::prepare;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    bench: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Generate N synthetic bodies and time read, tokenise and analyse over all of them.
+    National {
+        #[arg(long, default_value_t = 1788)]
+        bodies: usize,
+        /// Worker threads; default all cores.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, default_value = "1788", value_parser = parse_seed)]
+        seed: u64,
+        #[arg(long)]
+        edition: Option<String>,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.bench {
+        BenchCommand::National {
+            bodies,
+            threads,
+            seed,
+            edition,
+        } => national(bodies, threads, seed, edition.as_deref()),
+    }
+}
+
 /// The synthetic national corpus: `n` bodies, deterministic in `seed`.
-pub fn national_corpus(catalog: &Catalog, n: usize, seed: u64) -> Vec<SyntheticBody> {
+fn national_corpus(catalog: &Catalog, n: usize, seed: u64) -> Vec<SyntheticBody> {
     let bases = synth::model_bases(catalog);
     let refs: Vec<&str> = bases.iter().map(String::as_str).collect();
     synth::corpus(n, seed, &refs)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pass {
-    Read,
-    Tokenise,
-    Analyse,
+/// Why a body's run ended early: the pass is over (a success), or the engine refused the body.
+enum Stop {
+    PassDone,
+    Engine,
 }
 
-/// Runs one pass over every body on `threads` workers; returns the wall time and the number of
-/// bodies that failed (counted, never fatal: one odd body must not stop a national run).
+impl From<EngineError> for Stop {
+    fn from(_: EngineError) -> Stop {
+        Stop::Engine
+    }
+}
+
+/// Runs one pass over every body on `threads` workers, the pipeline up to step `last`; returns
+/// the wall time and the number of bodies that failed (counted, never fatal: one odd body must
+/// not stop a national run).
 fn run_pass(
     bodies: &[SyntheticBody],
     threads: usize,
-    pass: Pass,
+    last: Step,
     tokenizer: &dyn Tokenizer,
     model: &PreparedModel,
     limits: &Limits,
 ) -> (Duration, usize) {
+    let pipeline = Pipeline::new(tokenizer, limits);
     let next = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
     let started = Instant::now();
@@ -47,18 +91,15 @@ fn run_pass(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(i) else { break };
-                    let ok = (|| -> Result<(), taisho_engine::EngineError> {
-                        let doc = taisho_engine::read(body.text.as_bytes(), None, limits)?;
-                        if pass == Pass::Read {
-                            return Ok(());
+                    let run = pipeline.run(body.text.as_bytes(), None, model, |step| {
+                        if step > last {
+                            Err(Stop::PassDone)
+                        } else {
+                            Ok(())
                         }
-                        let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer, limits)?;
-                        if pass == Pass::Analyse {
-                            analysis::analyze(&doc, &toks, model, limits)?;
-                        }
-                        Ok(())
-                    })();
-                    if ok.is_err() {
+                    });
+                    let ok = !matches!(run, Err(Stop::Engine));
+                    if !ok {
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -69,7 +110,7 @@ fn run_pass(
 }
 
 /// `taisho bench national --bodies N [--threads T] [--seed S]`.
-pub fn national(
+fn national(
     bodies: usize,
     threads: Option<usize>,
     seed: u64,
@@ -80,7 +121,7 @@ pub fn national(
         .unwrap_or(1)
         .max(1);
     let limits = Limits::default();
-    let (tokenizer, model) = crate::analyze::prepare(edition)?;
+    let (tokenizer, model) = prepare(edition)?;
 
     let started = Instant::now();
     let corpus = national_corpus(model.catalog(), bodies, seed);
@@ -110,7 +151,7 @@ pub fn national(
     let _ = run_pass(
         &corpus[..warm],
         threads,
-        Pass::Analyse,
+        Step::Analyse,
         tok,
         &model,
         &limits,
@@ -118,7 +159,7 @@ pub fn national(
 
     // The machine is shared: the three passes run interleaved, ROUNDS times, and every figure
     // is a median, so load from other processes weighs on each pass alike.
-    let passes = [Pass::Read, Pass::Tokenise, Pass::Analyse];
+    let passes = [Step::Read, Step::Tokenise, Step::Analyse];
     let mut wall: [Vec<f64>; 3] = Default::default();
     let mut cpu: [Vec<f64>; 3] = Default::default();
     let mut failed = [0usize; 3];
@@ -204,7 +245,7 @@ fn process_cpu_seconds() -> Option<f64> {
 }
 
 /// Parses `--seed` values written in decimal or `0x…` hex.
-pub fn parse_seed(s: &str) -> anyhow::Result<u64> {
+fn parse_seed(s: &str) -> anyhow::Result<u64> {
     let s = s.trim();
     match s.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16),

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod comparison;
+mod diff_table;
+mod report;
+
+pub use comparison::comparison_page;
+pub use diff_table::diff_table_page;
+pub use report::analysis_page;
+
+/// A page could not be rendered (a value failed to format; never seen with the engine's types).
+#[derive(Debug, thiserror::Error)]
+#[error("rendering the {page} page: {source}")]
+pub struct RenderError {
+    page: &'static str,
+    #[source]
+    source: askama::Error,
+}
+
+impl RenderError {
+    fn of(page: &'static str) -> impl FnOnce(askama::Error) -> RenderError {
+        move |source| RenderError { page, source }
+    }
+}
