@@ -5,8 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use taisho_app::import;
-use taisho_app::runtime::{self, StoreLocation, WorkerConfig, job_counts};
-use taisho_store::{Store, StoreOptions};
+use taisho_app::runtime::{self, Store, StoreLocation, StoreOptions, WorkerConfig, job_counts};
 use taisho_worker::PoolConfig;
 
 use crate::config::Config;
@@ -138,18 +137,6 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         ));
         Ok(())
     })
-}
-
-/// `SELECT 1` on the store (readiness).
-pub async fn database_reachable(store: &Store) -> bool {
-    use taisho_store::sea_orm::ConnectionTrait;
-    match store.connection().execute_unprepared("SELECT 1").await {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database unreachable");
-            false
-        }
-    }
 }
 
 /// `taisho import --org ORG FILE…|DIR`: one line per file; an error if any failed.

@@ -2,8 +2,7 @@
 //! scale out) and `taisho migrate`.
 
 use anyhow::{Context, bail};
-use taisho_app::runtime::{StoreLocation, Workers, redact_url};
-use taisho_store::Store;
+use taisho_app::runtime::{self, StoreLocation, StoreOptions, Workers, redact_url};
 
 use crate::config::Config;
 use crate::serve::{
@@ -24,7 +23,7 @@ pub fn work(config: &Config) -> anyhow::Result<()> {
             "worker {}: {} threads, loading the {} model",
             wc.pool.worker_id, wc.pool.threads, config.edition
         ));
-        let engine = taisho_app::runtime::load_engine(crate::serve::engine, &[]).await?;
+        let engine = runtime::load_engine(crate::serve::engine, &[]).await?;
         let workers = Workers::start(store.clone(), engine, wc).await?;
         let progress = tokio::spawn(report_progress(store.clone()));
         log("working; Ctrl-C or SIGTERM stops");
@@ -47,14 +46,14 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
     tokio_runtime()?.block_on(async {
         match &config.store {
             StoreLocation::Url(url) => {
-                let pending = taisho_store::pending_migrations(url)
+                let pending = runtime::pending_migrations(url)
                     .await
                     .with_context(|| format!("reading migrations of {}", redact_url(url)))?;
                 if pending.is_empty() {
                     log(format_args!("{}: schema up to date", redact_url(url)));
                     return Ok(());
                 }
-                taisho_store::migrate(url)
+                runtime::migrate(url)
                     .await
                     .with_context(|| format!("migrating {}", redact_url(url)))?;
                 log(format_args!(
@@ -63,8 +62,8 @@ pub fn migrate(config: &Config) -> anyhow::Result<()> {
                     pending.join(", ")
                 ));
             }
-            StoreLocation::Embedded(dir) => {
-                let store = Store::open_embedded(dir).await?;
+            location @ StoreLocation::Embedded(dir) => {
+                let store = runtime::open_store(location, &StoreOptions::default()).await?;
                 store.close().await?;
                 log(format_args!(
                     "{}: schema up to date",

@@ -10,7 +10,6 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::align::DocIndex;
 use crate::document::{Document, NodeKind, SentenceRole};
 
 /// Mandatory sentences from which a document without layer headings is read as a 対策基準.
@@ -56,28 +55,26 @@ fn heading_is(text: &str, name: &str) -> bool {
     t.ends_with(name)
 }
 
-/// Detects the layers of `doc` from its structure and clean text alone, before any tokenisation
-/// (uploads record them with the version). The analysis applies the same rules to the tokenizer's
-/// folded text, so a document spelling 「なければならない」 unusually can land on the other side of
-/// the content threshold; the analysis' scope is the authoritative one.
+/// Detects the layers of `doc` from its structure and its folded text ([`crate::fold`]), before
+/// any tokenisation. The one detection: uploads record its answer with the version and the
+/// analysis scopes its findings with it, so the two cannot disagree.
 pub fn detect_scope(doc: &Document) -> Scope {
     let (depth, _, subtree) = super::align::tree_shape(doc);
+    let folder = crate::fold::folder();
     detect_with(doc, &depth, &subtree, |i| {
-        doc.sentence_text(crate::document::SentenceId(i as u32))
+        folder
+            .fold_str(doc.sentence_text(crate::document::SentenceId(i as u32)))
+            .contains("なければならない")
     })
 }
 
-/// Detects the layers of `doc` as the analysis reads it.
-pub(crate) fn detect(doc: &Document, ix: &DocIndex) -> Scope {
-    detect_with(doc, &ix.depth, &ix.subtree, |i| ix.folded[i].as_ref())
-}
-
-/// The rules, over node depths, subtree sentence ranges and each sentence's text.
-fn detect_with<'a>(
+/// The rules, over node depths, subtree sentence ranges and whether each sentence is a duty
+/// (its folded text says 〜なければならない).
+fn detect_with(
     doc: &Document,
     depth: &[u32],
     subtree: &[Range<u32>],
-    text: impl Fn(usize) -> &'a str,
+    mandatory: impl Fn(usize) -> bool,
 ) -> Scope {
     let all = 0..doc.sentences.len() as u32;
     let find = |name: &str| {
@@ -108,7 +105,7 @@ fn detect_with<'a>(
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| s.role == SentenceRole::Body)
-                .filter(|(i, _)| text(*i).contains("なければならない"))
+                .filter(|(i, _)| mandatory(*i))
                 .count();
             if mandatory >= TAISAKU_MIN_MANDATORY {
                 LayerScope {
