@@ -11,6 +11,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::document::{Document, NodeKind, SentenceRole};
+use crate::fold::Scratch;
+use crate::text::SparseBuilder;
 
 /// Mandatory sentences from which a document without layer headings is read as a 対策基準.
 const TAISAKU_MIN_MANDATORY: usize = 40;
@@ -47,6 +49,32 @@ pub struct Scope {
     pub taisaku: LayerScope,
 }
 
+/// How many body sentences state a duty (their folded text says 〜なければならない), counted up to
+/// `enough`. The sentences are folded one after the other into one buffer, as the tokens stage
+/// folds them.
+fn mandatory_sentences(doc: &Document, enough: usize) -> usize {
+    let folder = crate::fold::folder();
+    let mut folded = SparseBuilder::new(&doc.clean);
+    let mut scratch = Scratch::default();
+    let mut slots = Vec::new();
+    let mut n = 0;
+    for s in doc
+        .sentences
+        .iter()
+        .filter(|s| s.role == SentenceRole::Body)
+    {
+        let start = folded.as_str().len();
+        folder.fold_with(&mut folded, s.clean.clone(), &mut slots, &mut scratch);
+        if folded.as_str()[start..].contains("なければならない") {
+            n += 1;
+            if n >= enough {
+                break;
+            }
+        }
+    }
+    n
+}
+
 fn heading_is(text: &str, name: &str) -> bool {
     let t: String = text
         .chars()
@@ -60,22 +88,6 @@ fn heading_is(text: &str, name: &str) -> bool {
 /// analysis scopes its findings with it, so the two cannot disagree.
 pub fn detect_scope(doc: &Document) -> Scope {
     let (depth, _, subtree) = super::align::tree_shape(doc);
-    let folder = crate::fold::folder();
-    detect_with(doc, &depth, &subtree, |i| {
-        folder
-            .fold_str(doc.sentence_text(crate::document::SentenceId(i as u32)))
-            .contains("なければならない")
-    })
-}
-
-/// The rules, over node depths, subtree sentence ranges and whether each sentence is a duty
-/// (its folded text says 〜なければならない).
-fn detect_with(
-    doc: &Document,
-    depth: &[u32],
-    subtree: &[Range<u32>],
-    mandatory: impl Fn(usize) -> bool,
-) -> Scope {
     let all = 0..doc.sentences.len() as u32;
     let find = |name: &str| {
         doc.nodes
@@ -100,14 +112,7 @@ fn detect_with(
     let taisaku = match taisaku_node {
         Some(n) => section(n),
         None => {
-            let mandatory = doc
-                .sentences
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.role == SentenceRole::Body)
-                .filter(|(i, _)| mandatory(*i))
-                .count();
-            if mandatory >= TAISAKU_MIN_MANDATORY {
+            if mandatory_sentences(doc, TAISAKU_MIN_MANDATORY) >= TAISAKU_MIN_MANDATORY {
                 LayerScope {
                     present: true,
                     basis: ScopeBasis::Content,
@@ -161,4 +166,41 @@ fn detect_with(
         },
     };
     Scope { kihon, taisaku }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    fn duties(n: usize, duty: &str) -> Document {
+        let text: String = (1..=n)
+            .map(|i| format!("{i} 職員は第{i}の規程を守ら{duty}。\n"))
+            .collect();
+        crate::read(text.as_bytes(), Some("policy.txt"), &Limits::default()).expect("read")
+    }
+
+    #[test]
+    fn many_duties_without_layer_headings_are_a_taisaku_by_content() {
+        let scope = detect_scope(&duties(TAISAKU_MIN_MANDATORY, "なければならない"));
+        assert!(scope.taisaku.present);
+        assert_eq!(scope.taisaku.basis, ScopeBasis::Content);
+        let scope = detect_scope(&duties(TAISAKU_MIN_MANDATORY - 1, "なければならない"));
+        assert!(!scope.taisaku.present);
+        assert!(scope.kihon.present);
+    }
+
+    #[test]
+    fn duties_are_counted_on_the_folded_text() {
+        // Spacing never carries meaning: folded, 「なければ　ならない」 is a duty like any other
+        // (the clean text keeps the space).
+        let doc = duties(TAISAKU_MIN_MANDATORY, "なければ　ならない");
+        assert!((0..doc.sentences.len()).all(|i| {
+            !doc.sentence_text(crate::document::SentenceId(i as u32))
+                .contains("なければならない")
+        }));
+        let scope = detect_scope(&doc);
+        assert!(scope.taisaku.present);
+        assert_eq!(scope.taisaku.basis, ScopeBasis::Content);
+    }
 }
