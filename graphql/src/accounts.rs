@@ -6,12 +6,11 @@ use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
-use taisho_app::orgs;
-use taisho_domain::{ApiKeyId, ErrorCode, GrantId, OrgId, UserId};
-use taisho_store::keys::ApiKey as StoreKey;
-use taisho_store::members::Member;
-use taisho_store::users::UserProfile;
-use taisho_store::{Access, Grant as StoreGrant, OrgKind, Organisation as StoreOrg};
+use taisho_app::records::{
+    self, Access, ApiKey as StoreKey, Grant as StoreGrant, Member, OrgKind,
+    Organisation as StoreOrg, UserProfile,
+};
+use taisho_domain::{ApiKeyId, GrantId, OrgId, UserId};
 
 use crate::connection::{self, Page};
 use crate::context::{RequestCtx, request};
@@ -31,22 +30,22 @@ pub enum Role {
     Viewer,
 }
 
-impl From<taisho_store::Role> for Role {
-    fn from(r: taisho_store::Role) -> Role {
+impl From<records::Role> for Role {
+    fn from(r: records::Role) -> Role {
         match r {
-            taisho_store::Role::Admin => Role::Admin,
-            taisho_store::Role::Editor => Role::Editor,
-            taisho_store::Role::Viewer => Role::Viewer,
+            records::Role::Admin => Role::Admin,
+            records::Role::Editor => Role::Editor,
+            records::Role::Viewer => Role::Viewer,
         }
     }
 }
 
-impl From<Role> for taisho_store::Role {
-    fn from(r: Role) -> taisho_store::Role {
+impl From<Role> for records::Role {
+    fn from(r: Role) -> records::Role {
         match r {
-            Role::Admin => taisho_store::Role::Admin,
-            Role::Editor => taisho_store::Role::Editor,
-            Role::Viewer => taisho_store::Role::Viewer,
+            Role::Admin => records::Role::Admin,
+            Role::Editor => records::Role::Editor,
+            Role::Viewer => records::Role::Viewer,
         }
     }
 }
@@ -138,16 +137,13 @@ pub(crate) async fn user_node(ctx: &Context<'_>, id: UserId) -> Result<User> {
 pub(crate) async fn grant_node(ctx: &Context<'_>, id: GrantId) -> Result<Grant> {
     let rc = request(ctx)?;
     let scope = rc.scope().await?;
-    taisho_app::grants::get(&rc.services().store, scope, id)
-        .await
-        .gql()
-        .map(Grant)
+    rc.services().grants().get(scope, id).await.gql().map(Grant)
 }
 
 pub(crate) async fn api_key_node(ctx: &Context<'_>, id: ApiKeyId) -> Result<ApiKey> {
     let rc = request(ctx)?;
     let scope = rc.scope().await?;
-    rc.services().keys.get(scope, id).await.gql().map(ApiKey)
+    rc.services().keys().get(scope, id).await.gql().map(ApiKey)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,9 +209,7 @@ impl OrganisationCore {
     ) -> Result<Page<Organisation>> {
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        let list = orgs::members(&rc.services().store, scope, self.0.id)
-            .await
-            .gql()?;
+        let list = rc.services().orgs().members(scope, self.0.id).await.gql()?;
         connection::from_vec(
             ctx,
             first,
@@ -277,7 +271,7 @@ impl OrganisationCore {
     ) -> Result<Page<ApiKey>> {
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        let list = rc.services().keys.list(scope, self.0.id).await.gql()?;
+        let list = rc.services().keys().list(scope, self.0.id).await.gql()?;
         connection::from_vec(ctx, first, after, list.into_iter().map(ApiKey).collect())
     }
 }
@@ -449,15 +443,10 @@ impl Viewer {
     async fn role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        Ok(rc.caller().org().map(|o| {
-            if scope.is_admin(o) {
-                Role::Admin
-            } else if scope.can_write(o) {
-                Role::Editor
-            } else {
-                Role::Viewer
-            }
-        }))
+        Ok(rc
+            .caller()
+            .org()
+            .map(|o| taisho_app::auth::role_in(scope, o).into()))
     }
 
     /// Every organisation the caller reads: its own, a prefecture's members, grantors.
@@ -480,7 +469,10 @@ async fn readable(
 ) -> Result<Page<Organisation>> {
     let rc = request(ctx)?;
     let scope = rc.scope().await?;
-    let list = orgs::list_readable(&rc.services().store, scope, kind.map(Into::into))
+    let list = rc
+        .services()
+        .orgs()
+        .list_readable(scope, kind.map(Into::into))
         .await
         .gql()?;
     connection::from_vec(
@@ -510,7 +502,9 @@ impl AccountsQuery {
         let id = ids::decode::<OrgId>(&id)?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        orgs::get(&rc.services().store, scope, id)
+        rc.services()
+            .orgs()
+            .get(scope, id)
             .await
             .gql()
             .map(Organisation::new)
@@ -619,21 +613,13 @@ impl AccountsMutation {
         input: CreateApiKeyInput,
     ) -> Result<CreateApiKeyPayload> {
         let org = ids::decode::<OrgId>(&input.organisation)?;
-        let access = match input.role.unwrap_or(Role::Viewer) {
-            Role::Viewer => Access::Read,
-            Role::Editor => Access::Write,
-            Role::Admin => {
-                return Err(error::coded(
-                    ErrorCode::InvalidArgument,
-                    "API キーに管理者の権限は付与できません。",
-                ));
-            }
-        };
+        let access =
+            taisho_app::keys::access_for(input.role.unwrap_or(Role::Viewer).into()).gql()?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
         let issued = rc
             .services()
-            .keys
+            .keys()
             .create(scope, org, &input.name, access, input.expires_at)
             .await
             .gql()?;
@@ -648,7 +634,12 @@ impl AccountsMutation {
         let id = ids::decode::<ApiKeyId>(&id)?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        rc.services().keys.revoke(scope, id).await.gql().map(ApiKey)
+        rc.services()
+            .keys()
+            .revoke(scope, id)
+            .await
+            .gql()
+            .map(ApiKey)
     }
 
     /// Creates a user with a generated initial password and adds it to an organisation.
@@ -663,7 +654,7 @@ impl AccountsMutation {
         let scope = rc.scope().await?;
         let (user, password) = rc
             .services()
-            .accounts
+            .accounts()
             .create_user_with_initial_password(scope, org, &input.email, &input.display_name, role)
             .await
             .gql()?;
@@ -684,7 +675,7 @@ impl AccountsMutation {
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
         rc.services()
-            .accounts
+            .accounts()
             .set_role(scope, org, user, input.role.into())
             .await
             .gql()
@@ -698,7 +689,7 @@ impl AccountsMutation {
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
         rc.services()
-            .accounts
+            .accounts()
             .remove_member(scope, org, user)
             .await
             .gql()?;
@@ -712,17 +703,18 @@ impl AccountsMutation {
         let access = input.access.unwrap_or(AccessLevel::Read).into();
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        taisho_app::grants::create(
-            &rc.services().store,
-            scope,
-            grantor,
-            grantee,
-            access,
-            input.text_access.unwrap_or(false),
-        )
-        .await
-        .gql()
-        .map(Grant)
+        rc.services()
+            .grants()
+            .create(
+                scope,
+                grantor,
+                grantee,
+                access,
+                input.text_access.unwrap_or(false),
+            )
+            .await
+            .gql()
+            .map(Grant)
     }
 
     /// Revokes a grant (admins of the grantor; idempotent).
@@ -730,7 +722,9 @@ impl AccountsMutation {
         let id = ids::decode::<GrantId>(&id)?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        taisho_app::grants::revoke(&rc.services().store, scope, id)
+        rc.services()
+            .grants()
+            .revoke(scope, id)
             .await
             .gql()
             .map(Grant)

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use taisho_app::analyses::{self as app, AnalysisView, FindingFilter, SpanOp};
 use taisho_app::analyses::{FindingStatus as EngineStatus, ReasonKind as EngineReason};
 use taisho_app::progress::{JobProgress, ProgressState};
+use taisho_app::records::AnalysisStatus as StoreStatus;
 use taisho_domain::{AnalysisId, VersionId};
 use taisho_guideline::EditionId;
-use taisho_store::AnalysisStatus as StoreStatus;
 
 use crate::catalog::{ModelItem, ModelItemKind};
 use crate::connection::{self, Page};
@@ -164,7 +164,11 @@ impl Loader<AnalysisId> for AnalysisLoader {
         keys: &[AnalysisId],
     ) -> Result<HashMap<AnalysisId, Arc<AnalysisView>>, Self::Error> {
         let scope = self.0.scope().await?;
-        let found = app::get_many(&self.0.services.store, scope, keys)
+        let found = self
+            .0
+            .services
+            .analyses()
+            .get_many(scope, keys)
             .await
             .gql()?;
         Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
@@ -189,7 +193,11 @@ impl Loader<(VersionId, EditionId)> for VersionAnalysisLoader {
         }
         let mut out = HashMap::new();
         for (edition, versions) in by_edition {
-            let found = app::of_versions(&self.0.services.store, scope, &versions, edition)
+            let found = self
+                .0
+                .services
+                .analyses()
+                .of_versions(scope, &versions, edition)
                 .await
                 .gql()?;
             out.extend(found.into_iter().map(|(v, a)| ((v, edition), Arc::new(a))));

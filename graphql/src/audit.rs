@@ -5,7 +5,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use taisho_app::audit::{self as app, AuditEntry as AppEntry, AuditFilter};
+use taisho_app::audit::{AuditEntry as AppEntry, AuditFilter};
 use taisho_domain::{ApiKeyId, DocumentId, GrantId, OrgId, UserId, VersionId};
 
 use crate::connection::{self, Page, PageArgs};
@@ -53,16 +53,18 @@ impl OrganisationAudit {
         };
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        let (list, total) = app::list(
-            &rc.services().store,
-            scope,
-            self.0,
-            &filter,
-            args.offset as u64,
-            args.limit as u64,
-        )
-        .await
-        .gql()?;
+        let (list, total) = rc
+            .services()
+            .audit()
+            .list(
+                scope,
+                self.0,
+                &filter,
+                args.offset as u64,
+                args.limit as u64,
+            )
+            .await
+            .gql()?;
         Ok(connection::page(
             args,
             usize::try_from(total).unwrap_or(usize::MAX),

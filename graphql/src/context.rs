@@ -11,8 +11,8 @@ use async_graphql::Context;
 use async_graphql::dataloader::DataLoader;
 use taisho_app::Services;
 use taisho_app::auth::Caller;
+use taisho_app::records::TenantScope;
 use taisho_domain::{OrgId, VersionId};
-use taisho_store::TenantScope;
 use tokio::sync::OnceCell;
 
 use crate::error::{self, ResultExt};
@@ -53,7 +53,7 @@ impl Session {
             return Err(error::unauthenticated());
         }
         self.scope
-            .get_or_try_init(|| self.caller.resolve_scope(&self.services.store))
+            .get_or_try_init(|| self.caller.resolve_scope(&self.services))
             .await
             .gql()
     }
@@ -89,8 +89,11 @@ impl Session {
         let Some(scope) = self.scope.get() else {
             return Ok(());
         };
-        let result =
-            taisho_app::audit::texts_read(&self.services.store, scope, &pending, channel).await;
+        let result = self
+            .services
+            .audit()
+            .texts_read(scope, &pending, channel)
+            .await;
         if result.is_err() {
             // Not recorded: a later answer with these texts must try again.
             let mut texts = self

@@ -114,8 +114,9 @@ impl DiffQuery {
         let to = ids::decode::<VersionId>(&to)?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        let services = rc.services();
-        app::diff(&services.store, scope, services.engine.clone(), from, to)
+        rc.services()
+            .diffs()
+            .between(scope, from, to)
             .await
             .gql()
             .map(VersionDiff)

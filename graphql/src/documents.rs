@@ -13,9 +13,11 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
 use taisho_app::documents::{self as app_docs, DocumentRef};
+use taisho_app::records::{
+    Document as StoreDocument, Layers as StoreLayers, Version as StoreVersion,
+};
 use taisho_domain::{DocumentId, OrgId, VersionId};
 use taisho_guideline::EditionId;
-use taisho_store::{Document as StoreDocument, Layers as StoreLayers, Version as StoreVersion};
 
 use crate::accounts::Organisation;
 use crate::analyses::{Analysis, AnalysisProgress, VersionAnalysisLoader};
@@ -51,7 +53,7 @@ impl From<StoreLayers> for Layers {
 /// The edition an argument names, or the service's default; unknown: `INVALID_ARGUMENT`.
 pub(crate) fn edition_arg(ctx: &Context<'_>, edition: Option<&str>) -> Result<EditionId> {
     let rc = request(ctx)?;
-    taisho_app::catalog::edition(edition, rc.services().edition).gql()
+    taisho_app::catalog::edition(edition, rc.services().edition()).gql()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,7 +71,10 @@ impl Loader<DocumentId> for DocumentLoader {
         keys: &[DocumentId],
     ) -> Result<HashMap<DocumentId, StoreDocument>, Self::Error> {
         let scope = self.0.scope().await?;
-        app_docs::get_many(&self.0.services.store, scope, keys)
+        self.0
+            .services
+            .documents()
+            .get_many(scope, keys)
             .await
             .gql()
     }
@@ -87,7 +92,10 @@ impl Loader<VersionId> for VersionLoader {
         keys: &[VersionId],
     ) -> Result<HashMap<VersionId, StoreVersion>, Self::Error> {
         let scope = self.0.scope().await?;
-        app_docs::versions_by_id(&self.0.services.store, scope, keys)
+        self.0
+            .services
+            .documents()
+            .versions_by_id(scope, keys)
             .await
             .gql()
     }
@@ -105,7 +113,11 @@ impl Loader<DocumentId> for DocumentVersionsLoader {
         keys: &[DocumentId],
     ) -> Result<HashMap<DocumentId, Arc<Vec<StoreVersion>>>, Self::Error> {
         let scope = self.0.scope().await?;
-        let found = app_docs::versions_of(&self.0.services.store, scope, keys)
+        let found = self
+            .0
+            .services
+            .documents()
+            .versions_of(scope, keys)
             .await
             .gql()?;
         Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
@@ -124,7 +136,11 @@ impl Loader<OrgId> for OrgDocumentsLoader {
         keys: &[OrgId],
     ) -> Result<HashMap<OrgId, Arc<Vec<StoreDocument>>>, Self::Error> {
         let scope = self.0.scope().await?;
-        let found = app_docs::list_many(&self.0.services.store, scope, keys)
+        let found = self
+            .0
+            .services
+            .documents()
+            .list_many(scope, keys)
             .await
             .gql()?;
         Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
@@ -292,12 +308,13 @@ impl Version {
         let edition = edition_arg(ctx, edition.as_deref())?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        Ok(
-            taisho_app::progress::get(&rc.services().store, scope, self.0.id, edition)
-                .await
-                .gql()?
-                .map(AnalysisProgress::from),
-        )
+        Ok(rc
+            .services()
+            .progress()
+            .get(scope, self.0.id, edition)
+            .await
+            .gql()?
+            .map(AnalysisProgress::from))
     }
 }
 
@@ -413,15 +430,11 @@ impl DocumentsMutation {
         let org = ids::decode::<OrgId>(&input.organisation)?;
         let document = match (&input.document, input.title) {
             (Some(d), _) => DocumentRef::Existing(ids::decode::<DocumentId>(d)?),
-            (None, Some(title)) if !title.trim().is_empty() => {
-                if title.chars().count() > 200 {
-                    return Err(error::invalid("題名は200文字以内で指定してください。"));
-                }
-                DocumentRef::New {
-                    title,
-                    unpublished: input.unpublished.unwrap_or(false),
-                }
-            }
+            // The title's rules (length, characters) are the upload use-case's.
+            (None, Some(title)) if !title.trim().is_empty() => DocumentRef::New {
+                title,
+                unpublished: input.unpublished.unwrap_or(false),
+            },
             _ => {
                 return Err(error::invalid("document または title を指定してください。"));
             }
@@ -430,26 +443,25 @@ impl DocumentsMutation {
         let scope = rc.scope().await?;
         let (file_name, bytes) = read_upload(ctx, &input.file).await?;
         let services = rc.services();
-        let up = app_docs::upload_version(
-            &services.store,
-            scope,
-            app_docs::Upload {
-                org,
-                document,
-                bytes,
-                file_name: Some(file_name),
-            },
-            services.edition,
-        )
-        .await
-        .gql()?;
-        let doc = app_docs::get(&services.store, scope, up.document)
+        let documents = services.documents();
+        let up = documents
+            .upload_version(
+                scope,
+                app_docs::Upload {
+                    org,
+                    document,
+                    bytes,
+                    file_name: Some(file_name),
+                },
+                services.edition(),
+            )
             .await
             .gql()?;
-        let version = app_docs::version(&services.store, scope, up.version)
-            .await
-            .gql()?;
-        let job = taisho_app::progress::get(&services.store, scope, up.version, services.edition)
+        let doc = documents.get(scope, up.document).await.gql()?;
+        let version = documents.version(scope, up.version).await.gql()?;
+        let job = services
+            .progress()
+            .get(scope, up.version, services.edition())
             .await
             .gql()?
             .map(AnalysisProgress::from);
@@ -471,7 +483,9 @@ impl DocumentsMutation {
         let id = ids::decode::<DocumentId>(&document)?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        taisho_app::documents::set_unpublished(&rc.services().store, scope, id, unpublished)
+        rc.services()
+            .documents()
+            .set_unpublished(scope, id, unpublished)
             .await
             .gql()
             .map(Document)
@@ -489,7 +503,9 @@ impl DocumentsMutation {
         let edition = edition_arg(ctx, edition.as_deref())?;
         let rc = request(ctx)?;
         let scope = rc.scope().await?;
-        taisho_app::analyses::reanalyse(&rc.services().store, scope, id, edition)
+        rc.services()
+            .analyses()
+            .reanalyse(scope, id, edition)
             .await
             .gql()
             .map(AnalysisProgress::from)

@@ -1,4 +1,4 @@
-//! One mapping from the app's and the store's errors to GraphQL errors with `extensions.code`.
+//! One mapping from the app's errors (and the store's inside them) to GraphQL errors with `extensions.code`.
 //!
 //! - Expected errors keep a plain Japanese message: the code's [`ErrorCode::summary_ja`], or the
 //!   use-case's own Japanese sentence for invalid input and bad credentials.
@@ -13,8 +13,8 @@
 
 use async_graphql::{Error, ErrorExtensionValues};
 use taisho_app::AppError;
+use taisho_app::records::StoreError;
 use taisho_domain::ErrorCode;
-use taisho_store::StoreError;
 
 /// An error with `code` and `message`.
 pub fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
@@ -79,11 +79,6 @@ pub fn app(e: AppError) -> Error {
     }
 }
 
-/// The GraphQL error for a [`StoreError`].
-pub fn store(e: StoreError) -> Error {
-    store_ref(&e)
-}
-
 fn store_ref(e: &StoreError) -> Error {
     let c = e.code();
     match e {
@@ -111,7 +106,7 @@ pub fn code_of(extensions: Option<&ErrorExtensionValues>) -> Option<String> {
     }
 }
 
-/// `.gql()` on results of the app and the store.
+/// `.gql()` on results of the app.
 pub trait ResultExt<T> {
     fn gql(self) -> async_graphql::Result<T>;
 }
@@ -119,11 +114,5 @@ pub trait ResultExt<T> {
 impl<T> ResultExt<T> for Result<T, AppError> {
     fn gql(self) -> async_graphql::Result<T> {
         self.map_err(app)
-    }
-}
-
-impl<T> ResultExt<T> for Result<T, StoreError> {
-    fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(store)
     }
 }

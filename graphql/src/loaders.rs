@@ -23,10 +23,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
+use taisho_app::grants::OrgGrants;
+use taisho_app::records::{Member, Organisation, UserProfile};
 use taisho_domain::{OrgId, UserId};
-use taisho_store::members::Member;
-use taisho_store::users::{self, UserProfile};
-use taisho_store::{Mode, Organisation, orgs};
 
 use crate::context::Session;
 use crate::error::ResultExt;
@@ -40,17 +39,7 @@ impl Loader<OrgId> for OrgLoader {
 
     async fn load(&self, keys: &[OrgId]) -> Result<HashMap<OrgId, Organisation>, Self::Error> {
         let scope = self.0.scope().await?;
-        let store = &self.0.services.store;
-        let tx = store.begin(scope, Mode::Read).await.gql()?;
-        // The readable set is small (own organisations, a prefecture's members, grantors): one
-        // query for all of it is cheaper than one per key.
-        let all = orgs::list_readable(&tx).await.gql()?;
-        tx.rollback().await.gql()?;
-        Ok(all
-            .into_iter()
-            .filter(|o| keys.contains(&o.id))
-            .map(|o| (o.id, o))
-            .collect())
+        self.0.services.orgs().get_many(scope, keys).await.gql()
     }
 }
 
@@ -63,11 +52,7 @@ impl Loader<UserId> for UserLoader {
 
     async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, UserProfile>, Self::Error> {
         let scope = self.0.scope().await?;
-        let store = &self.0.services.store;
-        let tx = store.begin(scope, Mode::Read).await.gql()?;
-        let found = users::profiles(&tx, keys).await.gql()?;
-        tx.rollback().await.gql()?;
-        Ok(found.into_iter().map(|u| (u.id, u)).collect())
+        self.0.services.accounts().profiles(scope, keys).await.gql()
     }
 }
 
@@ -82,7 +67,7 @@ impl Loader<OrgId> for MembershipsLoader {
         let scope = self.0.scope().await?;
         self.0
             .services
-            .accounts
+            .accounts()
             .list_members_of(scope, keys)
             .await
             .gql()
@@ -93,16 +78,11 @@ impl Loader<OrgId> for MembershipsLoader {
 pub struct GrantsLoader(pub Arc<Session>);
 
 impl Loader<OrgId> for GrantsLoader {
-    type Value = taisho_app::grants::OrgGrants;
+    type Value = OrgGrants;
     type Error = async_graphql::Error;
 
-    async fn load(
-        &self,
-        keys: &[OrgId],
-    ) -> Result<HashMap<OrgId, taisho_app::grants::OrgGrants>, Self::Error> {
+    async fn load(&self, keys: &[OrgId]) -> Result<HashMap<OrgId, OrgGrants>, Self::Error> {
         let scope = self.0.scope().await?;
-        taisho_app::grants::list_of(&self.0.services.store, scope, keys)
-            .await
-            .gql()
+        self.0.services.grants().list_of(scope, keys).await.gql()
     }
 }

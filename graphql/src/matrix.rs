@@ -1,6 +1,6 @@
 //! The coordinator's matrix: bodies × model items with statuses, coverage per body and per item,
 //! filterable by section, kind and status. One app call reads it
-//! ([`taisho_app::matrix::matrix`]); rows resolve their organisation and version through loaders.
+//! ([`taisho_app::matrix::Matrices::get`]); rows resolve their organisation and version through loaders.
 
 use std::sync::Arc;
 
@@ -212,7 +212,10 @@ impl MatrixQuery {
             },
             status: status.map(Into::into),
         };
-        let m = app::matrix(&rc.services().store, scope, &query, edition)
+        let m = rc
+            .services()
+            .matrix()
+            .get(scope, &query, edition)
             .await
             .gql()?;
         Ok(Matrix(m))

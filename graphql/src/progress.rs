@@ -5,7 +5,7 @@
 use async_graphql::futures_util::Stream;
 use async_graphql::futures_util::stream;
 use async_graphql::{Context, ID, Result, Subscription};
-use taisho_app::progress::{self as app, WatchOptions};
+use taisho_app::progress::WatchOptions;
 use taisho_domain::VersionId;
 
 use crate::analyses::AnalysisProgress;
@@ -37,13 +37,10 @@ impl ProgressSubscription {
         let options = ctx
             .data_opt::<ProgressPoll>()
             .map_or_else(WatchOptions::default, |p| p.0);
-        let rx = app::watch(
-            rc.services().store.clone(),
-            scope,
-            version,
-            edition,
-            options,
-        );
+        let rx = rc
+            .services()
+            .progress()
+            .watch(scope, version, edition, options);
         Ok(stream::unfold(rx, |mut rx| async move {
             let item = rx.recv().await?;
             Some((item.map(AnalysisProgress::from).map_err(error::app), rx))

@@ -75,7 +75,7 @@ pub async fn upload(
 pub async fn workers(w: &World) -> Workers {
     Workers::start(
         w.db.store.clone(),
-        w.services.engine.clone(),
+        w.services.engine().clone(),
         WorkerConfig {
             pool: PoolConfig {
                 threads: 2,
@@ -87,7 +87,7 @@ pub async fn workers(w: &World) -> Workers {
                 deadline: Duration::from_secs(120),
                 ..Limits::default()
             },
-            warm: vec![w.services.edition],
+            warm: vec![w.services.edition()],
         },
     )
     .await
@@ -121,7 +121,7 @@ pub async fn findings(w: &World, caller: &Caller, version: &str) -> Vec<Value> {
     out
 }
 
-taisho_store::backend_test! {
+taisho_app::testing::backend_test! {
     async fn uploaded_seed_is_analysed_watched_and_read_as_findings(db) {
         let w = world(db).await;
         let editor = w.session(w.town.editor, w.town.id);

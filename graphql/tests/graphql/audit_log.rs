@@ -5,8 +5,9 @@
 use async_graphql::futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use taisho_app::auth::Caller;
+use taisho_app::records::{Access, AnalysisStatus, Layers, Principal};
+use taisho_app::testing::{Mode, NewVersion, analyses, documents};
 use taisho_domain::{OrgId, VersionId};
-use taisho_store::{AnalysisStatus, Layers, Mode, NewVersion, Principal, analyses, documents};
 
 use crate::{World, code, gid, org_gid, world};
 
@@ -20,7 +21,9 @@ fn from_client(caller: Caller) -> Caller {
 /// evidence, one local addition); no job, so its progress is DONE at once.
 async fn analysed_version(w: &World, org: OrgId) -> VersionId {
     let store = &w.db.store;
-    let scope = taisho_store::scope_for(&Principal::Worker { org }, store)
+    let scope = w
+        .services
+        .scope_of(&Principal::Worker { org })
         .await
         .expect("scope");
     let tx = store.begin(&scope, Mode::Write).await.expect("tx");
@@ -57,7 +60,7 @@ async fn analysed_version(w: &World, org: OrgId) -> VersionId {
     analyses::record(
         &tx,
         v.id,
-        &w.services.edition.to_string(),
+        &w.services.edition().to_string(),
         AnalysisStatus::Done,
         result,
         &[],
@@ -98,13 +101,13 @@ const EVIDENCE: &str = "query($v: ID!) { version(id: $v) { analysis { \
     b: finding(item: \"KH-1\") { evidence { policyText } } \
     localAdditions { text } } } }";
 
-taisho_store::backend_test! {
+taisho_app::testing::backend_test! {
     async fn texts_returned_by_a_query_are_recorded_once_per_version_with_the_client_address(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;
         let v = gid("Version", version.as_uuid());
         // The consultancy's key (a read grant without text access: published text is readable).
-        let (_, key) = w.key(&w.consultancy, taisho_store::Access::Read).await;
+        let (_, key) = w.key(&w.consultancy, Access::Read).await;
         let key = from_client(key);
         let r = w.run(&key, EVIDENCE, json!({ "v": v })).await;
         assert!(r.get("errors").is_none(), "{r:#}");
@@ -151,7 +154,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_app::testing::backend_test! {
     async fn texts_delivered_through_a_subscription_are_recorded(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;
@@ -180,7 +183,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_app::testing::backend_test! {
     async fn mutations_are_recorded_and_the_log_is_for_admins_only(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use taisho_app::auth::Caller;
-use taisho_store::Access;
+use taisho_app::records::Access;
 
 use crate::analysis_flow::upload;
 use crate::{World, code, gid, org_gid, world};
@@ -82,7 +82,7 @@ async fn mutation_names(w: &World, caller: &Caller) -> BTreeSet<String> {
         .collect()
 }
 
-taisho_store::backend_test! {
+taisho_app::testing::backend_test! {
     async fn a_write_grantee_cannot_publish_or_otherwise_open_unpublished_text(db) {
         let w = world(db).await;
         // 村 grants the consultancy WRITE without text access.

@@ -1,6 +1,6 @@
 //! Integration tests of the GraphQL schema, executed in-process (`schema.execute` with the caller in
 //! the request data, as the server does), no HTTP. Tests touching storage run on SQLite and
-//! PostgreSQL (`taisho_store::backend_test!`).
+//! PostgreSQL (`taisho_app::testing::backend_test!`).
 
 mod accounts;
 mod analysis_flow;
@@ -16,11 +16,11 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use taisho_app::auth::Caller;
 use taisho_app::engine::Engine;
+use taisho_app::records::{Access, OrgKind, Principal, Role};
+use taisho_app::testing::{Mode, Store, TestDb, provision};
 use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
 use taisho_graphql::{Api, SchemaConfig};
-use taisho_store::testing::TestDb;
-use taisho_store::{Access, Mode, OrgKind, Role, Store, provision};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const KEY_SECRET: &[u8] = b"graphql test key secret, at least 32 bytes";
@@ -70,7 +70,7 @@ pub async fn world_with(db: TestDb, config: SchemaConfig) -> World {
     let services = services(&db.store);
     let tag = uuid::Uuid::now_v7().simple().to_string();
     let hash = services
-        .accounts
+        .accounts()
         .hasher()
         .hash(PASSWORD)
         .await
@@ -108,25 +108,18 @@ pub async fn world_with(db: TestDb, config: SchemaConfig) -> World {
     let foreign = body(OrgKind::Municipality, "よその市", None).await;
     tx.commit().await.expect("commit");
     // The grant is the town's own act, in its admin's scope.
-    let scope = taisho_store::scope_for(
-        &taisho_store::Principal::User {
+    let scope = services
+        .scope_of(&Principal::User {
             user: town.admin,
             acting_org: Some(town.id),
-        },
-        &db.store,
-    )
-    .await
-    .expect("scope");
-    taisho_app::grants::create(
-        &db.store,
-        &scope,
-        town.id,
-        consultancy.id,
-        Access::Read,
-        false,
-    )
-    .await
-    .expect("grant");
+        })
+        .await
+        .expect("scope");
+    services
+        .grants()
+        .create(&scope, town.id, consultancy.id, Access::Read, false)
+        .await
+        .expect("grant");
     let schema = taisho_graphql::build(services.clone(), config);
     World {
         db,
@@ -152,18 +145,17 @@ impl World {
 
     /// A new API key of `org` (made by its admin) and the caller it authenticates as.
     pub async fn key(&self, org: &Body, access: Access) -> (String, Caller) {
-        let scope = taisho_store::scope_for(
-            &taisho_store::Principal::User {
+        let scope = self
+            .services
+            .scope_of(&Principal::User {
                 user: org.admin,
                 acting_org: Some(org.id),
-            },
-            &self.db.store,
-        )
-        .await
-        .expect("scope");
+            })
+            .await
+            .expect("scope");
         let issued = self
             .services
-            .keys
+            .keys()
             .create(&scope, org.id, "test key", access, None)
             .await
             .expect("key");

@@ -2,11 +2,11 @@
 //! both backends.
 
 use serde_json::json;
-use taisho_store::Access;
+use taisho_app::records::Access;
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_app::testing::backend_test! {
     async fn viewer_organisations_and_keys(db) {
         let w = world(db).await;
         let admin = w.session(w.prefecture.admin, w.prefecture.id);

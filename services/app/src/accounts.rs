@@ -614,6 +614,26 @@ impl Accounts {
         Ok(by_org)
     }
 
+    /// The users of `ids` as the scope may see them (itself, members of organisations it reads),
+    /// by id (for batch loaders); the others are absent.
+    pub async fn profiles(
+        &self,
+        scope: &TenantScope,
+        ids: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, users::UserProfile>> {
+        let found = self
+            .store
+            .tx(
+                scope,
+                Mode::Read,
+                async |tx| -> Result<Vec<users::UserProfile>> {
+                    Ok(users::profiles(tx, ids).await?)
+                },
+            )
+            .await?;
+        Ok(found.into_iter().map(|u| (u.id, u)).collect())
+    }
+
     /// Members of `org`, for anyone who reads it.
     pub async fn list_members(&self, scope: &TenantScope, org: OrgId) -> Result<Vec<Member>> {
         self.store

@@ -1,6 +1,6 @@
 //! Reading analyses: the stored engine Analysis JSON (format version 1, see the root README) as
 //! typed values, with document text withheld from callers who may not read it; and
-//! [`reanalyse`], which queues an analysis of a version with an edition.
+//! [`Analyses::reanalyse`], which queues an analysis of a version with an edition.
 //!
 //! Text access follows [`TenantScope::can_read_text`]: a coordinator (or a grantee without text
 //! access) reading an unpublished document's analysis sees statuses, reasons, missing elements,
@@ -21,6 +21,7 @@ use crate::catalog::{self, ItemFilter};
 use crate::engine::{ANALYSIS_JOB, AnalysisPayload, unique_key};
 use crate::error::{AppError, Result};
 use crate::progress::{self, JobProgress};
+use crate::services::Services;
 
 /// A reason why an item is weakened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -503,7 +504,11 @@ async fn views(tx: &Tx, list: Vec<analyses::Analysis>) -> Result<Vec<AnalysisVie
 }
 
 /// One analysis by id. Foreign and missing ids are NotFound alike.
-pub async fn get(store: &Store, scope: &TenantScope, id: AnalysisId) -> Result<AnalysisView> {
+pub(crate) async fn get(
+    store: &Store,
+    scope: &TenantScope,
+    id: AnalysisId,
+) -> Result<AnalysisView> {
     let tx = store.begin(scope, Mode::Read).await?;
     let a = analyses::by_id(&tx, id).await?;
     let v = views(&tx, vec![a]).await?;
@@ -514,7 +519,7 @@ pub async fn get(store: &Store, scope: &TenantScope, id: AnalysisId) -> Result<A
 }
 
 /// Analyses by id (for batch loaders): foreign and missing ids are absent from the map.
-pub async fn get_many(
+pub(crate) async fn get_many(
     store: &Store,
     scope: &TenantScope,
     ids: &[AnalysisId],
@@ -528,7 +533,7 @@ pub async fn get_many(
 
 /// The analysis of `version` with `edition`, `None` while there is none. A foreign or missing
 /// version is NotFound.
-pub async fn of_version(
+pub(crate) async fn of_version(
     store: &Store,
     scope: &TenantScope,
     version: VersionId,
@@ -544,7 +549,7 @@ pub async fn of_version(
 
 /// The analyses with `edition` of several versions (for batch loaders): versions without one,
 /// foreign or missing are absent from the map.
-pub async fn of_versions(
+pub(crate) async fn of_versions(
     store: &Store,
     scope: &TenantScope,
     versions: &[VersionId],
@@ -561,7 +566,7 @@ pub async fn of_versions(
 /// job's unique key), and returns its progress. Editors and admins of the version's organisation
 /// only (viewers get Forbidden; foreign or missing versions NotFound). Audited as
 /// `analysis.reanalyse` in the enqueueing transaction (refusals as `denied`).
-pub async fn reanalyse(
+pub(crate) async fn reanalyse(
     store: &Store,
     scope: &TenantScope,
     version: VersionId,
@@ -608,4 +613,59 @@ async fn enqueue_analysis(
     crate::audit::reanalysed(&tx, &v, &edition.to_string()).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The analyses use-cases ([`Services::analyses`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Analyses<'a>(pub(crate) &'a Services);
+
+impl Analyses<'_> {
+    /// One analysis by id. Foreign and missing ids are NotFound alike.
+    pub async fn get(&self, scope: &TenantScope, id: AnalysisId) -> Result<AnalysisView> {
+        get(&self.0.store, scope, id).await
+    }
+
+    /// Analyses by id (for batch loaders): foreign and missing ids are absent from the map.
+    pub async fn get_many(
+        &self,
+        scope: &TenantScope,
+        ids: &[AnalysisId],
+    ) -> Result<HashMap<AnalysisId, AnalysisView>> {
+        get_many(&self.0.store, scope, ids).await
+    }
+
+    /// The analysis of `version` with `edition`, `None` while there is none. A foreign or missing
+    /// version is NotFound.
+    pub async fn of_version(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+        edition: EditionId,
+    ) -> Result<Option<AnalysisView>> {
+        of_version(&self.0.store, scope, version, edition).await
+    }
+
+    /// The analyses with `edition` of several versions (for batch loaders): versions without one,
+    /// foreign or missing are absent from the map.
+    pub async fn of_versions(
+        &self,
+        scope: &TenantScope,
+        versions: &[VersionId],
+        edition: EditionId,
+    ) -> Result<HashMap<VersionId, AnalysisView>> {
+        of_versions(&self.0.store, scope, versions, edition).await
+    }
+
+    /// Queues the analysis of `version` with `edition` unless it was queued before (idempotent by
+    /// the job's unique key), and returns its progress. Editors and admins of the version's
+    /// organisation only (viewers get Forbidden; foreign or missing versions NotFound). Audited as
+    /// `analysis.reanalyse` in the enqueueing transaction (refusals as `denied`).
+    pub async fn reanalyse(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+        edition: EditionId,
+    ) -> Result<JobProgress> {
+        reanalyse(&self.0.store, scope, version, edition).await
+    }
 }

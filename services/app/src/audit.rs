@@ -13,6 +13,7 @@ use taisho_store::{Document, Grant, Mode, Store, TenantScope, Tx, Version, audit
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::services::Services;
 
 /// The actions the log records. The strings are the stored, stable names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,8 +59,7 @@ impl Action {
     }
 }
 
-/// Details of `document.read` entries: the channel the text left through. `diff` and the plain
-/// reads of [`crate::documents::read_text`] record none.
+/// Details of `document.read` entries: the channel the text left through. `diff` records none.
 pub mod channel {
     /// Evidence (policy text, diff spans) or local additions of an analysis, in a query or
     /// mutation answer.
@@ -88,7 +88,7 @@ pub async fn ok(
 
 /// Records a refused `action` for `scope` in its own committed transaction (the refused use-case's
 /// transaction rolls back and would take the entry with it).
-pub async fn denied(
+pub(crate) async fn denied(
     store: &Store,
     scope: &TenantScope,
     action: Action,
@@ -140,7 +140,7 @@ pub async fn upload_stored(tx: &Tx, org: OrgId, version: VersionId, created: boo
 /// An upload was refused (nothing stored): `denied` for a refusal of access, `refused` for its
 /// input, with the error code as the detail, in a transaction of its own. The object is the
 /// existing document it was meant for, if any.
-pub async fn upload_refused(
+pub(crate) async fn upload_refused(
     store: &Store,
     scope: &TenantScope,
     org: OrgId,
@@ -175,51 +175,6 @@ pub async fn reanalysed(tx: &Tx, version: &Version, edition: &str) -> Result<()>
     )
     .await?;
     Ok(())
-}
-
-/// Texts of the versions `read` (organisation, version) were returned to the caller through
-/// `channel` ([`channel`]): one `document.read` entry per version, all in one transaction. The
-/// GraphQL layer calls it once per operation (per event batch for subscriptions) with every
-/// version whose evidence or local additions it answered with, before the answer leaves.
-pub async fn texts_read(
-    store: &Store,
-    scope: &TenantScope,
-    read: &[(OrgId, VersionId)],
-    channel: &str,
-) -> Result<()> {
-    if read.is_empty() {
-        return Ok(());
-    }
-    let tx = store.begin(scope, Mode::Write).await?;
-    for (org, version) in read {
-        audit::record_detail(
-            &tx,
-            Action::DocumentRead.as_str(),
-            Some(*org),
-            Some(version.as_uuid()),
-            OK,
-            Some(channel),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// One page of `org`'s audit log passing `filter`, newest first, and the number of entries passing
-/// it. Admins of `org` only (anyone else: NotFound, like a missing organisation).
-pub async fn list(
-    store: &Store,
-    scope: &TenantScope,
-    org: OrgId,
-    filter: &AuditFilter,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<AuditEntry>, u64)> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let page = audit::page(&tx, org, filter, offset, limit).await?;
-    tx.rollback().await?;
-    Ok(page)
 }
 
 /// A version's text or bytes were read (viewer, diff, evidence display).
@@ -289,4 +244,55 @@ pub async fn on_denial<T>(
         let _ = denied(store, scope, action, target, object).await;
     }
     result
+}
+
+/// The audit log use-cases ([`Services::audit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLog<'a>(pub(crate) &'a Services);
+
+impl AuditLog<'_> {
+    /// Texts of the versions `read` (organisation, version) were returned to the caller through
+    /// `channel` ([`channel`](crate::audit::channel)): one `document.read` entry per version, all in one transaction. The
+    /// GraphQL layer calls it once per operation (per event batch for subscriptions) with every
+    /// version whose evidence or local additions it answered with, before the answer leaves.
+    pub async fn texts_read(
+        &self,
+        scope: &TenantScope,
+        read: &[(OrgId, VersionId)],
+        channel: &str,
+    ) -> Result<()> {
+        if read.is_empty() {
+            return Ok(());
+        }
+        let tx = self.0.store.begin(scope, Mode::Write).await?;
+        for (org, version) in read {
+            audit::record_detail(
+                &tx,
+                Action::DocumentRead.as_str(),
+                Some(*org),
+                Some(version.as_uuid()),
+                OK,
+                Some(channel),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One page of `org`'s audit log passing `filter`, newest first, and the number of entries passing
+    /// it. Admins of `org` only (anyone else: NotFound, like a missing organisation).
+    pub async fn list(
+        &self,
+        scope: &TenantScope,
+        org: OrgId,
+        filter: &AuditFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<AuditEntry>, u64)> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let page = audit::page(&tx, org, filter, offset, limit).await?;
+        tx.rollback().await?;
+        Ok(page)
+    }
 }

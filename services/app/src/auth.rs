@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use taisho_domain::{ApiKeyId, OrgId, UserId};
-use taisho_store::{Principal, TenantScope};
+use taisho_store::{Principal, Role, TenantScope};
 
 use crate::error::Result;
 use crate::services::Services;
@@ -102,10 +102,11 @@ impl Caller {
 
     /// The caller's tenant scope, resolved now unless authentication already did; it carries the
     /// client address.
-    pub async fn resolve_scope(&self, store: &taisho_store::Store) -> Result<TenantScope> {
+    pub async fn resolve_scope(&self, services: &Services) -> Result<TenantScope> {
         match &self.scope {
             Some(scope) => Ok(scope.clone()),
-            None => Ok(taisho_store::scope_for(&self.principal, store)
+            None => Ok(services
+                .scope_of(&self.principal)
                 .await?
                 .with_client(self.client)),
         }
@@ -155,10 +156,10 @@ pub async fn authenticate_from(
     let caller = match credential {
         Credential::None => Caller::anonymous(),
         Credential::Bearer(value) => {
-            let (key, scope) = services.keys.authenticate_key_from(value, client).await?;
+            let (key, scope) = services.keys().authenticate_key_from(value, client).await?;
             Caller::api_key(key.id, key.org_id).with_scope(scope)
         }
-        Credential::Session(token) => services.sessions.resolve(token).await?,
+        Credential::Session(token) => services.sessions().resolve(token).await?,
     };
     Ok(caller.with_client(client))
 }
@@ -283,8 +284,20 @@ async fn with_scope(services: &Services, caller: Caller) -> Result<Caller> {
     if caller.scope.is_some() {
         return Ok(caller);
     }
-    let scope = taisho_store::scope_for(&caller.principal, &services.store).await?;
+    let scope = services.scope_of(&caller.principal).await?;
     Ok(caller.with_scope(scope))
+}
+
+/// The role a scope has in `org`, as the API shows it: admins are ADMIN, other writers EDITOR,
+/// readers VIEWER (so an API key is EDITOR with write access and VIEWER with read access).
+pub fn role_in(scope: &TenantScope, org: OrgId) -> Role {
+    if scope.is_admin(org) {
+        Role::Admin
+    } else if scope.can_write(org) {
+        Role::Editor
+    } else {
+        Role::Viewer
+    }
 }
 
 /// Whether `current` allows everything `granted` allowed: the same actor acting for the same

@@ -17,6 +17,7 @@ use taisho_store::{Mode, Store, TenantScope, Version, documents};
 use crate::analyses::{Span, SpanOp};
 use crate::engine::Engine;
 use crate::error::{AppError, Result};
+use crate::services::Services;
 
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +61,25 @@ fn hint(v: &Version) -> Option<&'static str> {
     }
 }
 
-/// The diff from version `from` to version `to` (typically older to newer; any two readable
-/// versions work, also of different documents).
-pub async fn diff(
+/// The diff use-cases ([`Services::diffs`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Diffs<'a>(pub(crate) &'a Services);
+
+impl Diffs<'_> {
+    /// The diff from version `from` to version `to` (typically older to newer; any two readable
+    /// versions work, also of different documents).
+    pub async fn between(
+        &self,
+        scope: &TenantScope,
+        from: VersionId,
+        to: VersionId,
+    ) -> Result<VersionDiff> {
+        diff(&self.0.store, scope, Arc::clone(self.0.engine()), from, to).await
+    }
+}
+
+/// [`Diffs::between`] over a store and an engine.
+async fn diff(
     store: &Store,
     scope: &TenantScope,
     engine: Arc<Engine>,

@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 
 use crate::engine::{ANALYSIS_JOB, AnalysisPayload, unique_key};
 use crate::error::{AppError, Result};
+use crate::services::Services;
 
 /// Which document a version belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,11 +90,9 @@ fn name_of<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
-/// Uploads `upload` as a new version (unless identical to an existing one) and queues its analysis
-/// with `edition` (unless queued before), in one write transaction of `scope`. Audited as
-/// `document.upload`: a stored upload (`new_version` or `unchanged`) in that transaction, a refused
-/// one (nothing stored) with its error code in a transaction of its own.
-pub async fn upload_version(
+/// [`Documents::upload_version`], for the app's own callers that hold the store (imports, demo
+/// data).
+pub(crate) async fn upload_version(
     store: &Store,
     scope: &TenantScope,
     upload: Upload,
@@ -237,11 +236,11 @@ pub async fn record_upload(
     })
 }
 
-/// The layers a document holds, by the engine's scope detection
+/// The layers a document holds: the answer of the engine's one scope detection
 /// ([`taisho_engine::analysis::detect_scope`]: a section heading that *is* a layer's name decides;
-/// without one, many mandatory sentences mean a 対策基準 and anything else a 基本方針). It reads the
-/// clean text, not the tokenizer's folded text, so the analysis stored with the version has the
-/// authoritative scope.
+/// without one, many mandatory sentences mean a 対策基準 and anything else a 基本方針). The analysis
+/// scopes its findings with the same function over the same document, so the layers stored with a
+/// version and its analysis' scope cannot disagree.
 pub fn detect_layers(doc: &Document) -> Layers {
     let scope = taisho_engine::analysis::detect_scope(doc);
     match (scope.kihon.present, scope.taisaku.present) {
@@ -251,175 +250,169 @@ pub fn detect_layers(doc: &Document) -> Layers {
     }
 }
 
-/// A version's decoded text as a reader sees it, with the read recorded in the audit log in the
-/// same (write) transaction: no text leaves the store unrecorded. A foreign, missing or text-hidden version
-/// is `NotFound` alike; a refusal is audited as denied.
-pub async fn read_text(store: &Store, scope: &TenantScope, version: VersionId) -> Result<String> {
-    let result = async {
-        let tx = store.begin(scope, Mode::Write).await?;
-        let v = documents::get_version(&tx, version).await?;
-        let text = documents::text(&tx, version).await?;
-        crate::audit::document_read(&tx, &v).await?;
+/// The documents use-cases ([`Services::documents`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Documents<'a>(pub(crate) &'a Services);
+
+impl Documents<'_> {
+    /// Uploads `upload` as a new version (unless identical to an existing one) and queues its analysis
+    /// with `edition` (unless queued before), in one write transaction of `scope`. Audited as
+    /// `document.upload`: a stored upload (`new_version` or `unchanged`) in that transaction, a refused
+    /// one (nothing stored) with its error code in a transaction of its own.
+    pub async fn upload_version(
+        &self,
+        scope: &TenantScope,
+        upload: Upload,
+        edition: EditionId,
+    ) -> Result<Uploaded> {
+        upload_version(&self.0.store, scope, upload, edition).await
+    }
+
+    /// A version's original bytes for download, recorded as an export in the same transaction; a
+    /// foreign, missing or text-hidden version is `NotFound` alike, audited as denied. (The web UI's
+    /// "download the original" is its caller.)
+    pub async fn export_original(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+    ) -> Result<Vec<u8>> {
+        let store = &self.0.store;
+        let result = async {
+            let tx = store.begin(scope, Mode::Write).await?;
+            let v = documents::get_version(&tx, version).await?;
+            let bytes = documents::original(&tx, version).await?;
+            crate::audit::document_export(&tx, v.org_id, version).await?;
+            tx.commit().await?;
+            Ok(bytes)
+        }
+        .await;
+        crate::audit::on_denial(
+            store,
+            scope,
+            crate::audit::Action::DocumentExport,
+            None,
+            Some(version.as_uuid()),
+            result,
+        )
+        .await
+    }
+
+    /// The documents of `org`, oldest first. A foreign or missing organisation is NotFound.
+    pub async fn list(
+        &self,
+        scope: &TenantScope,
+        org: OrgId,
+    ) -> Result<Vec<taisho_store::Document>> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let list = documents::list(&tx, org).await?;
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// The documents of several organisations (for batch loaders), by organisation, oldest first;
+    /// organisations the scope cannot read are absent.
+    pub async fn list_many(
+        &self,
+        scope: &TenantScope,
+        orgs: &[OrgId],
+    ) -> Result<HashMap<OrgId, Vec<taisho_store::Document>>> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let list = documents::list_many(&tx, orgs).await?;
+        tx.rollback().await?;
+        let mut out: HashMap<OrgId, Vec<taisho_store::Document>> = HashMap::new();
+        for d in list {
+            out.entry(d.org_id).or_default().push(d);
+        }
+        Ok(out)
+    }
+
+    /// One document. Foreign and missing ids are NotFound alike.
+    pub async fn get(&self, scope: &TenantScope, id: DocumentId) -> Result<taisho_store::Document> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let d = documents::get(&tx, id).await?;
+        tx.rollback().await?;
+        Ok(d)
+    }
+
+    /// Documents by id (for batch loaders); foreign and missing ids are absent.
+    pub async fn get_many(
+        &self,
+        scope: &TenantScope,
+        ids: &[DocumentId],
+    ) -> Result<HashMap<DocumentId, taisho_store::Document>> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let list = documents::get_many(&tx, ids).await?;
+        tx.rollback().await?;
+        Ok(list.into_iter().map(|d| (d.id, d)).collect())
+    }
+
+    /// The versions of a document, oldest first. A foreign or missing document is NotFound.
+    pub async fn versions(
+        &self,
+        scope: &TenantScope,
+        document: DocumentId,
+    ) -> Result<Vec<taisho_store::Version>> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let list = documents::list_versions(&tx, document).await?;
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// The versions of several documents (for batch loaders), oldest first; documents the scope cannot
+    /// read are absent.
+    pub async fn versions_of(
+        &self,
+        scope: &TenantScope,
+        docs: &[DocumentId],
+    ) -> Result<HashMap<DocumentId, Vec<taisho_store::Version>>> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let list = documents::versions_of(&tx, docs).await?;
+        tx.rollback().await?;
+        let mut out: HashMap<DocumentId, Vec<taisho_store::Version>> = HashMap::new();
+        for v in list {
+            out.entry(v.document_id).or_default().push(v);
+        }
+        Ok(out)
+    }
+
+    /// One version's metadata (format, encoding, layers, size). Foreign and missing ids are NotFound
+    /// alike; metadata needs no text access.
+    pub async fn version(
+        &self,
+        scope: &TenantScope,
+        id: VersionId,
+    ) -> Result<taisho_store::Version> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let v = documents::get_version(&tx, id).await?;
+        tx.rollback().await?;
+        Ok(v)
+    }
+
+    /// Versions by id (for batch loaders); foreign and missing ids are absent.
+    pub async fn versions_by_id(
+        &self,
+        scope: &TenantScope,
+        ids: &[VersionId],
+    ) -> Result<HashMap<VersionId, taisho_store::Version>> {
+        let tx = self.0.store.begin(scope, Mode::Read).await?;
+        let list = documents::get_versions(&tx, ids).await?;
+        tx.rollback().await?;
+        Ok(list.into_iter().map(|v| (v.id, v)).collect())
+    }
+
+    /// Marks a document unpublished (its text is then hidden from coordinators and grantees without
+    /// text access) or published again. Admins and editors of its organisation only: viewers get
+    /// Forbidden, foreign or missing documents NotFound.
+    pub async fn set_unpublished(
+        &self,
+        scope: &TenantScope,
+        id: DocumentId,
+        unpublished: bool,
+    ) -> Result<taisho_store::Document> {
+        let tx = self.0.store.begin(scope, Mode::Write).await?;
+        let d = documents::set_unpublished(&tx, id, unpublished).await?;
+        crate::audit::document_unpublished_set(&tx, &d).await?;
         tx.commit().await?;
-        Ok(text)
+        Ok(d)
     }
-    .await;
-    crate::audit::on_denial(
-        store,
-        scope,
-        crate::audit::Action::DocumentRead,
-        None,
-        Some(version.as_uuid()),
-        result,
-    )
-    .await
-}
-
-/// A version's original bytes for download, recorded as an export in the same transaction.
-pub async fn export_original(
-    store: &Store,
-    scope: &TenantScope,
-    version: VersionId,
-) -> Result<Vec<u8>> {
-    let result = async {
-        let tx = store.begin(scope, Mode::Write).await?;
-        let v = documents::get_version(&tx, version).await?;
-        let bytes = documents::original(&tx, version).await?;
-        crate::audit::document_export(&tx, v.org_id, version).await?;
-        tx.commit().await?;
-        Ok(bytes)
-    }
-    .await;
-    crate::audit::on_denial(
-        store,
-        scope,
-        crate::audit::Action::DocumentExport,
-        None,
-        Some(version.as_uuid()),
-        result,
-    )
-    .await
-}
-
-/// The documents of `org`, oldest first. A foreign or missing organisation is NotFound.
-pub async fn list(
-    store: &Store,
-    scope: &TenantScope,
-    org: OrgId,
-) -> Result<Vec<taisho_store::Document>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let list = documents::list(&tx, org).await?;
-    tx.rollback().await?;
-    Ok(list)
-}
-
-/// The documents of several organisations (for batch loaders), by organisation, oldest first;
-/// organisations the scope cannot read are absent.
-pub async fn list_many(
-    store: &Store,
-    scope: &TenantScope,
-    orgs: &[OrgId],
-) -> Result<HashMap<OrgId, Vec<taisho_store::Document>>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let list = documents::list_many(&tx, orgs).await?;
-    tx.rollback().await?;
-    let mut out: HashMap<OrgId, Vec<taisho_store::Document>> = HashMap::new();
-    for d in list {
-        out.entry(d.org_id).or_default().push(d);
-    }
-    Ok(out)
-}
-
-/// One document. Foreign and missing ids are NotFound alike.
-pub async fn get(
-    store: &Store,
-    scope: &TenantScope,
-    id: DocumentId,
-) -> Result<taisho_store::Document> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let d = documents::get(&tx, id).await?;
-    tx.rollback().await?;
-    Ok(d)
-}
-
-/// Documents by id (for batch loaders); foreign and missing ids are absent.
-pub async fn get_many(
-    store: &Store,
-    scope: &TenantScope,
-    ids: &[DocumentId],
-) -> Result<HashMap<DocumentId, taisho_store::Document>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let list = documents::get_many(&tx, ids).await?;
-    tx.rollback().await?;
-    Ok(list.into_iter().map(|d| (d.id, d)).collect())
-}
-
-/// The versions of a document, oldest first. A foreign or missing document is NotFound.
-pub async fn versions(
-    store: &Store,
-    scope: &TenantScope,
-    document: DocumentId,
-) -> Result<Vec<taisho_store::Version>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let list = documents::list_versions(&tx, document).await?;
-    tx.rollback().await?;
-    Ok(list)
-}
-
-/// The versions of several documents (for batch loaders), oldest first; documents the scope cannot
-/// read are absent.
-pub async fn versions_of(
-    store: &Store,
-    scope: &TenantScope,
-    docs: &[DocumentId],
-) -> Result<HashMap<DocumentId, Vec<taisho_store::Version>>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let list = documents::versions_of(&tx, docs).await?;
-    tx.rollback().await?;
-    let mut out: HashMap<DocumentId, Vec<taisho_store::Version>> = HashMap::new();
-    for v in list {
-        out.entry(v.document_id).or_default().push(v);
-    }
-    Ok(out)
-}
-
-/// One version's metadata (format, encoding, layers, size). Foreign and missing ids are NotFound
-/// alike; metadata needs no text access.
-pub async fn version(
-    store: &Store,
-    scope: &TenantScope,
-    id: VersionId,
-) -> Result<taisho_store::Version> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let v = documents::get_version(&tx, id).await?;
-    tx.rollback().await?;
-    Ok(v)
-}
-
-/// Versions by id (for batch loaders); foreign and missing ids are absent.
-pub async fn versions_by_id(
-    store: &Store,
-    scope: &TenantScope,
-    ids: &[VersionId],
-) -> Result<HashMap<VersionId, taisho_store::Version>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let list = documents::get_versions(&tx, ids).await?;
-    tx.rollback().await?;
-    Ok(list.into_iter().map(|v| (v.id, v)).collect())
-}
-
-/// Marks a document unpublished (its text is then hidden from coordinators and grantees without
-/// text access) or published again. Admins and editors of its organisation only: viewers get
-/// Forbidden, foreign or missing documents NotFound.
-pub async fn set_unpublished(
-    store: &Store,
-    scope: &TenantScope,
-    id: DocumentId,
-    unpublished: bool,
-) -> Result<taisho_store::Document> {
-    let tx = store.begin(scope, Mode::Write).await?;
-    let d = documents::set_unpublished(&tx, id, unpublished).await?;
-    crate::audit::document_unpublished_set(&tx, &d).await?;
-    tx.commit().await?;
-    Ok(d)
 }

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use taisho_domain::OrgId;
 use taisho_guideline::EditionId;
-use taisho_store::sea_orm::{ConnectionTrait, Statement};
-use taisho_store::{Mode, Principal, Store, StoreError, scope_for};
+use taisho_store::{Mode, Principal, Store, provision, scope_for};
 
 use crate::documents::{DocumentRef, Upload, Uploaded, upload_version};
 use crate::error::{AppError, Result};
@@ -53,33 +52,10 @@ impl Imported {
 pub async fn resolve_org(store: &Store, arg: &str) -> Result<OrgId> {
     let arg = arg.trim();
     let tx = store.begin_system(Mode::Read).await?;
-    let backend = tx.conn().get_database_backend();
-    let rows = match OrgId::parse(arg) {
-        Ok(id) => {
-            tx.conn()
-                .query_all_raw(Statement::from_sql_and_values(
-                    backend,
-                    "SELECT id FROM organisations WHERE id = $1",
-                    [id.as_uuid().into()],
-                ))
-                .await
-        }
-        Err(_) => {
-            tx.conn()
-                .query_all_raw(Statement::from_sql_and_values(
-                    backend,
-                    "SELECT id FROM organisations WHERE name = $1",
-                    [arg.into()],
-                ))
-                .await
-        }
-    }
-    .map_err(StoreError::from)?;
+    let found = provision::find_organisations(&tx, arg).await?;
     tx.rollback().await?;
-    match rows.as_slice() {
-        [row] => Ok(OrgId::from_uuid(
-            row.try_get("", "id").map_err(StoreError::from)?,
-        )),
+    match found.as_slice() {
+        [id] => Ok(*id),
         [] => Err(AppError::Invalid(format!("organisation {arg:?} not found"))),
         _ => Err(AppError::Invalid(format!(
             "several organisations are named {arg:?}: pass the id"

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use taisho_domain::{ApiKeyId, KeyName, OrgId};
 use taisho_store::keys::{self, ApiKey};
-use taisho_store::{Access, Actor, Mode, Principal, Store, TenantScope, users};
+use taisho_store::{Access, Actor, Mode, Principal, Role, Store, TenantScope, users};
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
@@ -129,6 +129,18 @@ fn parse(key: &str) -> Option<&str> {
         return None;
     }
     Some(&key[..KEY_PREFIX.len() + PUBLIC_ID_LEN])
+}
+
+/// The access a key with `role` gets: a viewer reads, an editor also writes. Keys are never admins
+/// (memberships, grants and keys need a signed-in admin): `Admin` is refused as invalid input.
+pub fn access_for(role: Role) -> Result<Access> {
+    match role {
+        Role::Viewer => Ok(Access::Read),
+        Role::Editor => Ok(Access::Write),
+        Role::Admin => Err(AppError::Invalid(
+            "API キーに管理者の権限は付与できません。".into(),
+        )),
+    }
 }
 
 /// API key issuance, management and authentication.

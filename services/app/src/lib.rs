@@ -16,10 +16,14 @@ pub mod keys;
 pub mod matrix;
 pub mod orgs;
 pub mod progress;
+pub mod records;
 pub mod runtime;
 pub mod services;
 pub mod sessions;
 pub mod throttle;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{AppError, Result};
 pub use services::{Services, ServicesConfig};

@@ -7,21 +7,19 @@
 //! summary whose item order does not match the catalog (another catalog version) falls back to
 //! that analysis' finding rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::Serialize;
 use taisho_domain::{AnalysisId, DocumentId, OrgId, VersionId};
 use taisho_engine::analysis::FindingStatus;
 use taisho_guideline::{Catalog, EditionId, Kind};
-use taisho_store::{
-    Mode, OrgKind, Organisation, Store, StoreError, TenantScope, Tx, analyses, orgs,
-};
+use taisho_store::{Mode, OrgKind, Organisation, Store, StoreError, TenantScope, Tx, analyses};
 
 use crate::catalog::{self, ItemFilter};
 use crate::error::Result;
+use crate::services::Services;
 
-/// The letter of a status in [`MatrixRow::statuses`]; `-` is "no analysis".
+/// The letter of a status in [`MatrixBody::statuses`]; `-` is "no analysis".
 pub fn letter(status: Option<FindingStatus>) -> char {
     match status {
         Some(FindingStatus::Covered) => 'C',
@@ -182,8 +180,24 @@ type FullRow<'a> = (
     Vec<Option<FindingStatus>>,
 );
 
-/// The matrix of `query` with model `edition`.
-pub async fn matrix(
+/// The matrix use-cases ([`Services::matrix`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Matrices<'a>(pub(crate) &'a Services);
+
+impl Matrices<'_> {
+    /// The matrix of `query` with model `edition`.
+    pub async fn get(
+        &self,
+        scope: &TenantScope,
+        query: &MatrixQuery,
+        edition: EditionId,
+    ) -> Result<SharedMatrix> {
+        matrix(&self.0.store, scope, query, edition).await
+    }
+}
+
+/// [`Matrices::get`] over a store.
+async fn matrix(
     store: &Store,
     scope: &TenantScope,
     query: &MatrixQuery,
@@ -350,83 +364,6 @@ async fn build(
         items,
         rows,
     })
-}
-
-/// One document's row: the statuses of its latest analysed version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MatrixRow {
-    pub org_id: OrgId,
-    pub org_name: String,
-    pub document_id: DocumentId,
-    pub version_id: VersionId,
-    pub seq: i32,
-    /// Item id → status (`covered`, `weakened`, `omitted`, `out_of_scope`).
-    pub statuses: BTreeMap<String, String>,
-}
-
-/// Rows for every document of `orgs` readable by `scope` that has an analysis with `edition`,
-/// ordered by organisation and document.
-pub async fn for_orgs(
-    store: &Store,
-    scope: &TenantScope,
-    orgs: &[OrgId],
-    edition: EditionId,
-) -> Result<Vec<MatrixRow>> {
-    let catalog = catalog::catalog(edition)?;
-    let fingerprint = catalog_fingerprint(edition, &catalog);
-    let tx = store.begin(scope, Mode::Read).await?;
-    let names: BTreeMap<OrgId, String> = orgs::list_readable(&tx)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let summaries = analyses::summaries(&tx, orgs, &edition.to_string()).await?;
-    let mut rows = Vec::with_capacity(summaries.len());
-    for s in summaries {
-        let statuses: BTreeMap<String, String> =
-            if s.items == fingerprint && s.statuses.len() == catalog.items.len() {
-                catalog
-                    .items
-                    .iter()
-                    .zip(s.statuses.bytes())
-                    .filter_map(|(i, c)| Some((i.id.clone(), from_letter(c)?.as_str().to_owned())))
-                    .collect()
-            } else {
-                statuses_from_findings(&tx, s.analysis_id)
-                    .await?
-                    .into_iter()
-                    .map(|(k, v)| (k, v.as_str().to_owned()))
-                    .collect()
-            };
-        rows.push(MatrixRow {
-            org_id: s.org_id,
-            org_name: names.get(&s.org_id).cloned().unwrap_or_default(),
-            document_id: s.document_id,
-            version_id: s.version_id,
-            seq: s.seq,
-            statuses,
-        });
-    }
-    tx.rollback().await?;
-    Ok(rows)
-}
-
-/// The matrix of a prefecture's member bodies, as its coordinators see it. A prefecture the scope
-/// cannot read, or an organisation that is not a prefecture, is NotFound.
-pub async fn prefecture(
-    store: &Store,
-    scope: &TenantScope,
-    prefecture: OrgId,
-    edition: EditionId,
-) -> Result<Vec<MatrixRow>> {
-    let tx = store.begin(scope, Mode::Read).await?;
-    let members: Vec<OrgId> = orgs::prefecture_members(&tx, prefecture)
-        .await?
-        .into_iter()
-        .map(|o| o.id)
-        .collect();
-    tx.rollback().await?;
-    for_orgs(store, scope, &members, edition).await
 }
 
 /// Shared so the GraphQL layer can hold a matrix without copying it per field.

@@ -1,6 +1,6 @@
 //! The progress of an analysis (version × edition), read through the tenant scope: the job's
 //! state, stage, percent and attempts, a stable error code (never the raw message, which could
-//! quote the document), and the analysis once it is recorded. [`watch`] turns it into a stream of
+//! quote the document), and the analysis once it is recorded. [`Progress::watch`] turns it into a stream of
 //! changes for the GraphQL subscription.
 
 use std::time::Duration;
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::analyses::{self, AnalysisView};
 use crate::engine::unique_key;
 use crate::error::Result;
+use crate::services::Services;
 
 /// Where an analysis stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,7 +85,7 @@ fn error_code(last_error: &str) -> String {
 
 /// The progress of the analysis of `version` with `edition`; `None` when it was never queued and
 /// is not recorded. A foreign or missing version is NotFound.
-pub async fn get(
+pub(crate) async fn get(
     store: &Store,
     scope: &TenantScope,
     version: VersionId,
@@ -141,7 +142,7 @@ pub async fn get(
     }))
 }
 
-/// How [`watch`] polls.
+/// How [`Progress::watch`] polls.
 #[derive(Debug, Clone, Copy)]
 pub struct WatchOptions {
     pub poll: Duration,
@@ -162,7 +163,7 @@ impl Default for WatchOptions {
 /// attempts, error), ending after a final state (done, failed, dead), after
 /// `options.max_lifetime`, or as soon as the receiver is dropped. The first reading's error (a
 /// foreign or missing version, or nothing queued: NotFound) is sent and ends the stream.
-pub fn watch(
+pub(crate) fn watch(
     store: Store,
     scope: TenantScope,
     version: VersionId,
@@ -208,4 +209,35 @@ pub fn watch(
         }
     });
     rx
+}
+
+/// The progress use-cases ([`Services::progress`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a>(pub(crate) &'a Services);
+
+impl Progress<'_> {
+    /// The progress of the analysis of `version` with `edition`; `None` when it was never queued
+    /// and is not recorded. A foreign or missing version is NotFound.
+    pub async fn get(
+        &self,
+        scope: &TenantScope,
+        version: VersionId,
+        edition: EditionId,
+    ) -> Result<Option<JobProgress>> {
+        get(&self.0.store, scope, version, edition).await
+    }
+
+    /// A stream of progress readings: the first at once, then one per change (state, stage,
+    /// percent, attempts, error), ending after a final state (done, failed, dead), after
+    /// `options.max_lifetime`, or as soon as the receiver is dropped. The first reading's error (a
+    /// foreign or missing version, or nothing queued: NotFound) is sent and ends the stream.
+    pub fn watch(
+        &self,
+        scope: TenantScope,
+        version: VersionId,
+        edition: EditionId,
+        options: WatchOptions,
+    ) -> mpsc::Receiver<Result<JobProgress>> {
+        watch(self.0.store.clone(), scope, version, edition, options)
+    }
 }

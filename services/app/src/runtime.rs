@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use taisho_engine::Limits;
 use taisho_guideline::EditionId;
-use taisho_store::sea_orm::{ConnectionTrait, Statement};
-use taisho_store::{Backend, Mode, Store, StoreError, StoreOptions};
-use taisho_worker::{Handlers, PoolConfig, Queue, ShutdownReport, WorkerPool};
+pub use taisho_store::{Backend, Store, StoreOptions};
+use taisho_worker::{Handlers, JobState, PoolConfig, Queue, ShutdownReport, WorkerPool};
 
 use crate::engine::{ANALYSIS_JOB, AnalysisHandler, Engine};
 use crate::error::{AppError, Result};
@@ -162,32 +161,31 @@ impl JobCounts {
 
 /// Counts the analysis jobs by state (one aggregate query in the system scope).
 pub async fn job_counts(store: &Store) -> Result<JobCounts> {
-    let tx = store.begin_system(Mode::Read).await?;
-    let backend = tx.conn().get_database_backend();
-    let rows = tx
-        .conn()
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT state, count(*) AS n FROM jobs WHERE kind = $1 GROUP BY state",
-            [ANALYSIS_JOB.into()],
-        ))
-        .await
-        .map_err(StoreError::from)?;
-    tx.rollback().await?;
+    let counts = Queue::new(store.clone())
+        .counts_of_kind(ANALYSIS_JOB)
+        .await?;
     let mut c = JobCounts::default();
-    for row in rows {
-        let state: String = row.try_get("", "state").map_err(StoreError::from)?;
-        let n: i64 = row.try_get("", "n").map_err(StoreError::from)?;
+    for (state, n) in counts {
         let n = usize::try_from(n).unwrap_or(0);
-        match state.as_str() {
-            "queued" => c.queued += n,
-            "running" => c.running += n,
-            "done" => c.done += n,
-            "dead" => c.dead += n,
-            _ => {}
+        match state {
+            JobState::Queued => c.queued += n,
+            JobState::Running => c.running += n,
+            JobState::Done => c.done += n,
+            JobState::Dead => c.dead += n,
         }
     }
     Ok(c)
+}
+
+/// Applies the pending migrations to the database at `url` (on PostgreSQL the URL must be the
+/// owner role's: the runtime role may not run DDL).
+pub async fn migrate(url: &str) -> Result<()> {
+    Ok(taisho_store::migrate(url).await?)
+}
+
+/// Names of the migrations the database at `url` has not applied yet.
+pub async fn pending_migrations(url: &str) -> Result<Vec<String>> {
+    Ok(taisho_store::pending_migrations(url).await?)
 }
 
 /// The store's backend name, for logs.

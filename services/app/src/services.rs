@@ -4,25 +4,37 @@ use std::fmt;
 use std::sync::Arc;
 
 use taisho_guideline::EditionId;
-use taisho_store::Store;
+use taisho_store::{Store, TenantScope};
 
 use crate::accounts::{Accounts, PasswordConfig};
+use crate::analyses::Analyses;
 use crate::engine::Engine;
+use crate::audit::AuditLog;
+use crate::diff::Diffs;
+use crate::documents::Documents;
 use crate::error::Result;
+use crate::grants::Grants;
 use crate::keys::{ApiKeys, KeyConfig};
+use crate::matrix::Matrices;
+use crate::orgs::Orgs;
+use crate::progress::Progress;
 use crate::sessions::{SessionConfig, Sessions};
 
 /// The use-cases a request can reach, sharing one store. Cheap to clone.
+///
+/// One style for every use-case: a handle per area (`services.documents()`, `services.grants()`,
+/// `services.keys()`, …) whose methods take the caller's [`TenantScope`] first. The store stays
+/// inside: the layers above reach it only through these handles.
 #[derive(Clone)]
 pub struct Services {
-    pub store: Store,
-    pub accounts: Arc<Accounts>,
-    pub keys: Arc<ApiKeys>,
-    pub sessions: Arc<Sessions>,
+    pub(crate) store: Store,
+    accounts: Arc<Accounts>,
+    keys: Arc<ApiKeys>,
+    sessions: Arc<Sessions>,
     /// Tokenizer and prepared models, injected by the caller (the server wires the dictionary).
-    pub engine: Arc<Engine>,
+    engine: Arc<Engine>,
     /// The default model edition.
-    pub edition: EditionId,
+    edition: EditionId,
 }
 
 impl fmt::Debug for Services {
@@ -91,5 +103,100 @@ impl Services {
             engine,
             edition,
         })
+    }
+}
+
+impl Services {
+    /// Sign-in, users and memberships.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// API keys: issue, revoke, list, authenticate.
+    pub fn keys(&self) -> &ApiKeys {
+        &self.keys
+    }
+
+    /// Browser sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Organisations as the caller sees them.
+    pub fn orgs(&self) -> Orgs<'_> {
+        Orgs(self)
+    }
+
+    /// Access grants between organisations.
+    pub fn grants(&self) -> Grants<'_> {
+        Grants(self)
+    }
+
+    /// Documents, versions and uploads.
+    pub fn documents(&self) -> Documents<'_> {
+        Documents(self)
+    }
+
+    /// Stored analyses and re-analysis.
+    pub fn analyses(&self) -> Analyses<'_> {
+        Analyses(self)
+    }
+
+    /// Where analyses stand (one reading, or a stream of changes).
+    pub fn progress(&self) -> Progress<'_> {
+        Progress(self)
+    }
+
+    /// The bodies × items matrix.
+    pub fn matrix(&self) -> Matrices<'_> {
+        Matrices(self)
+    }
+
+    /// Diffs between versions.
+    pub fn diffs(&self) -> Diffs<'_> {
+        Diffs(self)
+    }
+
+    /// The audit log: reading it, and recording the texts an answer returned.
+    pub fn audit(&self) -> AuditLog<'_> {
+        AuditLog(self)
+    }
+
+    /// The tokenizer and the prepared models.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The default model edition.
+    pub fn edition(&self) -> EditionId {
+        self.edition
+    }
+
+    /// The tenant scope of `principal` (its organisations, roles and grants, read now).
+    pub async fn scope_of(&self, principal: &crate::records::Principal) -> Result<TenantScope> {
+        Ok(taisho_store::scope_for(principal, &self.store).await?)
+    }
+
+    /// Whether the database answers (readiness); a failure is logged, never returned.
+    pub async fn database_reachable(&self) -> bool {
+        match self.store.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness: database unreachable");
+                false
+            }
+        }
+    }
+
+    /// Whether the database has every migration applied (readiness); a failure to read them is
+    /// logged and counts as not.
+    pub async fn migrations_current(&self) -> bool {
+        match self.store.pending_migrations().await {
+            Ok(pending) => pending.is_empty(),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness: reading migrations failed");
+                false
+            }
+        }
     }
 }

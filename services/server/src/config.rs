@@ -456,7 +456,7 @@ fn parse_edition(value: &str) -> Result<EditionId, String> {
 }
 
 fn parse_database_url(u: &str) -> Result<String, String> {
-    if taisho_store::Backend::from_url(u).is_err() {
+    if taisho_app::runtime::Backend::from_url(u).is_err() {
         return Err(format!(
             "unsupported database URL {} (expected postgres://… or sqlite:…)",
             redact_url(u)

@@ -6,10 +6,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use taisho_app::runtime::{self, StoreLocation, WorkerConfig, job_counts};
+use taisho_app::runtime::{self, Store, StoreLocation, StoreOptions, WorkerConfig, job_counts};
 use taisho_engine::analysis::PreparedModel;
 use taisho_guideline::{Catalog, EditionId};
-use taisho_store::{Store, StoreOptions};
 use taisho_worker::PoolConfig;
 
 use crate::config::Config;
@@ -108,18 +107,6 @@ pub async fn report_progress(store: Store) {
             ));
         }
         last = Some(c);
-    }
-}
-
-/// `SELECT 1` on the store (readiness).
-pub async fn database_reachable(store: &Store) -> bool {
-    use taisho_store::sea_orm::ConnectionTrait;
-    match store.connection().execute_unprepared("SELECT 1").await {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database unreachable");
-            false
-        }
     }
 }
 

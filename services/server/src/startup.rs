@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use taisho_app::accounts::{PasswordConfig, PasswordHasher};
 use taisho_app::demo::{self, Demo};
-use taisho_app::runtime::{self, Workers};
+use taisho_app::runtime::{self, Store, Workers};
 use taisho_app::services::{Services, ServicesConfig};
-use taisho_store::Store;
 use taisho_worker::ShutdownReport;
 
 use crate::config::{self, Config};
@@ -21,6 +20,8 @@ pub struct RunningServer {
     http: RunningHttp,
     workers: Arc<Mutex<Option<Workers>>>,
     services: Services,
+    /// The store the services were built over: the server opened it and closes it.
+    store: Store,
     demo: Option<Demo>,
     config: Config,
 }
@@ -41,7 +42,7 @@ impl RunningServer {
     }
 
     pub fn store(&self) -> &Store {
-        &self.services.store
+        &self.store
     }
 
     /// The demo data, when it was seeded (its sign-ins only on the first start).
@@ -58,7 +59,7 @@ impl RunningServer {
             Some(w) => w.shutdown(self.config.shutdown_grace).await,
             None => ShutdownReport::default(),
         };
-        self.services.store.close().await?;
+        self.store.close().await?;
         Ok(report)
     }
 }
@@ -86,7 +87,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     .context("setting up the services")?;
     let wc = worker_config(config);
     let threads = wc.pool.threads;
-    let workers = Workers::start(store.clone(), Arc::clone(&services.engine), wc).await?;
+    let workers = Workers::start(store.clone(), Arc::clone(services.engine()), wc).await?;
     log(format_args!("worker pool: {threads} threads"));
     let demo = if config.demo {
         Some(seed_demo(&store, config).await?)
@@ -126,6 +127,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         http,
         workers,
         services,
+        store,
         demo,
         config: config.clone(),
     })

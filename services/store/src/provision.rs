@@ -2,7 +2,7 @@
 //! demo data, tests), in a [`Store::begin_system`](crate::Store::begin_system) transaction.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use taisho_domain::{OrgId, UserId};
 
 use crate::entity::{membership, organisation, user};
@@ -16,6 +16,23 @@ fn require_system(tx: &Tx) -> Result<()> {
     } else {
         Err(StoreError::Forbidden)
     }
+}
+
+/// The organisations an operator names with `arg`: the one whose id it is, or (when it is not an
+/// id) those whose name is exactly `arg`. Several ids mean the name is ambiguous.
+pub async fn find_organisations(tx: &Tx, arg: &str) -> Result<Vec<OrgId>> {
+    require_system(tx)?;
+    let filter = match OrgId::parse(arg) {
+        Ok(id) => organisation::Column::Id.eq(id.as_uuid()),
+        Err(_) => organisation::Column::Name.eq(arg),
+    };
+    Ok(organisation::Entity::find()
+        .filter(filter)
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|m| OrgId::from_uuid(m.id))
+        .collect())
 }
 
 pub async fn create_organisation(

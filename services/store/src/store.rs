@@ -222,6 +222,12 @@ impl Store {
         self
     }
 
+    /// One round trip to the database (`SELECT 1`): whether it answers, for readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
     /// The raw pool, for the test harness and the worker's queue (which keeps its own SQL on the
     /// `jobs` table). Tenant tables must be reached through a [`Tx`].
     #[doc(hidden)]

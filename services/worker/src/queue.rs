@@ -598,15 +598,28 @@ impl Queue {
 
     /// Jobs per state across every tenant (system view; sampled for the `taisho_queue_depth` gauge).
     pub async fn counts_by_state(&self) -> Result<Vec<(JobState, u64)>, QueueError> {
-        let backend = self.backend();
+        self.counts(Statement::from_string(
+            self.backend(),
+            "SELECT state, count(*) AS n FROM jobs GROUP BY state",
+        ))
+        .await
+    }
+
+    /// Jobs of `kind` per state across every tenant (system view; for progress logs and
+    /// operators).
+    pub async fn counts_of_kind(&self, kind: &str) -> Result<Vec<(JobState, u64)>, QueueError> {
+        self.counts(Statement::from_sql_and_values(
+            self.backend(),
+            "SELECT state, count(*) AS n FROM jobs WHERE kind = $1 GROUP BY state",
+            [kind.into()],
+        ))
+        .await
+    }
+
+    /// Runs a `state, n` count query in a read transaction of the system scope.
+    async fn counts(&self, query: Statement) -> Result<Vec<(JobState, u64)>, QueueError> {
         let tx = self.store.begin_system(Mode::Read).await?;
-        let rows = tx
-            .conn()
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT state, count(*) AS n FROM jobs GROUP BY state",
-            ))
-            .await?;
+        let rows = tx.conn().query_all_raw(query).await?;
         tx.rollback().await?;
         let mut counts = Vec::with_capacity(rows.len());
         for row in rows {

@@ -3,14 +3,23 @@
 
 use std::time::Duration;
 
-use taisho_app::documents::{DocumentRef, Upload, upload_version};
 use taisho_app::engine::{ANALYSIS_JOB, AnalysisHandler};
-use taisho_app::matrix;
+use taisho_app::documents::{DocumentRef, Upload};
+use taisho_app::matrix::{self, MatrixQuery};
 use taisho_engine::Limits;
+use taisho_engine::analysis::FindingStatus;
 use taisho_store::{AnalysisStatus, Mode, analyses};
 use taisho_worker::{ClaimedJob, JobHandler, JobState, Progress, Queue};
 
 use crate::flow::{EDITION, bodies, seed, user_scope, wait_finished, worker_scope, workers};
+use crate::services;
+
+fn of_prefecture(prefecture: taisho_domain::OrgId) -> MatrixQuery {
+    MatrixQuery {
+        prefecture: Some(prefecture),
+        ..MatrixQuery::default()
+    }
+}
 
 taisho_store::backend_test! {
     async fn seed_004_is_analysed_by_the_pool_and_the_coordinator_matrix_shows_it(db) {
@@ -18,8 +27,7 @@ taisho_store::backend_test! {
         let b = bodies(store).await;
         let editor = user_scope(store, b.editor, b.member).await;
         let (name, bytes) = seed("004");
-        let up = upload_version(
-            store,
+        let up = services(store).documents().upload_version(
             &editor,
             Upload {
                 org: b.member,
@@ -55,23 +63,25 @@ taisho_store::backend_test! {
             .all(|f| f.status == "out_of_scope"));
 
         let coordinator = user_scope(store, b.coordinator, b.prefecture).await;
-        let rows = matrix::prefecture(store, &coordinator, b.prefecture, EDITION)
+        let m = services(store).matrix().get(&coordinator, &of_prefecture(b.prefecture), EDITION)
             .await
             .expect("matrix");
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].org_id, b.member);
-        assert_eq!(rows[0].version_id, up.version);
-        assert_eq!(rows[0].statuses.len(), findings.len());
-        assert!(findings.iter().all(|f| rows[0].statuses.get(&f.item_id) == Some(&f.status)));
+        assert_eq!(m.rows.len(), 1);
+        assert_eq!(m.rows[0].org, b.member);
+        assert_eq!(m.rows[0].version, Some(up.version));
+        assert_eq!(m.items.len(), findings.len());
+        let letters: Vec<char> = m.rows[0].statuses.chars().collect();
+        assert!(findings.iter().all(|f| {
+            let column = m.items.iter().position(|i| i.id == f.item_id).expect("item column");
+            letters[column] == matrix::letter(FindingStatus::parse(&f.status))
+        }));
 
         // Another prefecture's member sees nothing of it.
         let other = bodies(store).await;
         let outsider = user_scope(store, other.coordinator, other.prefecture).await;
-        assert!(matrix::prefecture(store, &outsider, b.prefecture, EDITION).await.is_err());
-        assert!(matrix::for_orgs(store, &outsider, &[b.member], EDITION)
-            .await
-            .expect("matrix")
-            .is_empty());
+        assert!(services(store).matrix().get(&outsider, &of_prefecture(b.prefecture), EDITION).await.is_err());
+        let member = MatrixQuery { organisations: Some(vec![b.member]), ..MatrixQuery::default() };
+        assert!(services(store).matrix().get(&outsider, &member, EDITION).await.is_err());
     }
 }
 
@@ -83,8 +93,7 @@ taisho_store::backend_test! {
         let mut versions = Vec::new();
         for prefix in ["004", "000"] {
             let (name, bytes) = seed(prefix);
-            let up = upload_version(
-                store,
+            let up = services(store).documents().upload_version(
                 &editor,
                 Upload {
                     org: b.member,
@@ -159,10 +168,10 @@ taisho_store::backend_test! {
 
         // The matrix shows the latest analysed version only.
         let coordinator = user_scope(store, b.coordinator, b.prefecture).await;
-        let rows = matrix::prefecture(store, &coordinator, b.prefecture, EDITION)
+        let m = services(store).matrix().get(&coordinator, &of_prefecture(b.prefecture), EDITION)
             .await
             .expect("matrix");
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].version_id, versions[1].version);
+        assert_eq!(m.rows.len(), 1);
+        assert_eq!(m.rows[0].version, Some(versions[1].version));
     }
 }

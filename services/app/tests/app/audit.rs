@@ -163,7 +163,7 @@ fn upload_of(
 
 taisho_store::backend_test! {
     async fn uploads_are_recorded_as_new_unchanged_or_refused_with_the_error_code(db) {
-        use taisho_app::documents::{DocumentRef, upload_version, versions};
+        use taisho_app::documents::DocumentRef;
         use crate::flow::{EDITION, seed};
         let store = &db.store;
         let accounts = accounts(store);
@@ -171,24 +171,24 @@ taisho_store::backend_test! {
         let editor = scope(store, o.editor, o.id).await.with_client(client());
         let bytes = seed("004").1;
         let new = DocumentRef::New { title: "基本方針".into(), unpublished: false };
-        let first = upload_version(store, &editor, upload_of(o.id, new, bytes.clone()), EDITION)
+        let first = services(store).documents().upload_version(&editor, upload_of(o.id, new, bytes.clone()), EDITION)
             .await
             .expect("upload");
         let existing = DocumentRef::Existing(first.document);
-        let again = upload_version(store, &editor, upload_of(o.id, existing.clone(), bytes.clone()), EDITION)
+        let again = services(store).documents().upload_version(&editor, upload_of(o.id, existing.clone(), bytes.clone()), EDITION)
             .await
             .expect("same bytes");
         assert!(first.created && !again.created);
-        let refused = upload_version(store, &editor, upload_of(o.id, existing.clone(), Vec::new()), EDITION)
+        let refused = services(store).documents().upload_version(&editor, upload_of(o.id, existing.clone(), Vec::new()), EDITION)
             .await
             .expect_err("empty upload");
         let viewer = scope(store, o.viewer, o.id).await;
-        let denied = upload_version(store, &viewer, upload_of(o.id, existing, bytes), EDITION)
+        let denied = services(store).documents().upload_version(&viewer, upload_of(o.id, existing, bytes), EDITION)
             .await
             .expect_err("viewer");
         assert_eq!(denied.code().as_str(), "FORBIDDEN");
         // Refusals stored no version.
-        assert_eq!(versions(store, &editor, first.document).await.expect("versions").len(), 1);
+        assert_eq!(services(store).documents().versions(&editor, first.document).await.expect("versions").len(), 1);
 
         let log = audit_log(store, &o).await;
         let ok = entries(&log, "document.upload", "ok");
@@ -215,23 +215,23 @@ taisho_store::backend_test! {
 
 taisho_store::backend_test! {
     async fn publication_changes_and_reanalyses_are_recorded(db) {
-        use taisho_app::documents::{DocumentRef, set_unpublished, upload_version};
+        use taisho_app::documents::DocumentRef;
         use crate::flow::{EDITION, seed};
         let store = &db.store;
         let accounts = accounts(store);
         let o = org(store, &accounts).await;
         let editor = scope(store, o.editor, o.id).await.with_client(client());
         let new = DocumentRef::New { title: "対策基準".into(), unpublished: false };
-        let up = upload_version(store, &editor, upload_of(o.id, new, seed("004").1), EDITION)
+        let up = services(store).documents().upload_version(&editor, upload_of(o.id, new, seed("004").1), EDITION)
             .await
             .expect("upload");
-        set_unpublished(store, &editor, up.document, true).await.expect("unpublish");
-        set_unpublished(store, &editor, up.document, false).await.expect("publish");
-        taisho_app::analyses::reanalyse(store, &editor, up.version, EDITION)
+        services(store).documents().set_unpublished(&editor, up.document, true).await.expect("unpublish");
+        services(store).documents().set_unpublished(&editor, up.document, false).await.expect("publish");
+        services(store).analyses().reanalyse(&editor, up.version, EDITION)
             .await
             .expect("reanalyse");
         let viewer = scope(store, o.viewer, o.id).await;
-        let err = taisho_app::analyses::reanalyse(store, &viewer, up.version, EDITION)
+        let err = services(store).analyses().reanalyse(&viewer, up.version, EDITION)
             .await
             .expect_err("viewer");
         assert_eq!(err.code().as_str(), "FORBIDDEN");

@@ -20,8 +20,8 @@ taisho_store::backend_test! {
         assert!(covers(&scope(store, grantee.editor, grantee.id).await, &before));
 
         let mut changes = watch_credentials();
-        let grant = taisho_app::grants::create(
-            store, &grantor_admin, grantor.id, grantee.id, Access::Write, true,
+        let grant = services(store).grants().create(
+        &grantor_admin, grantor.id, grantee.id, Access::Write, true,
         )
         .await
         .unwrap();
@@ -30,7 +30,7 @@ taisho_store::backend_test! {
         assert!(covers(&with_grant, &before));
         assert!(!covers(&before, &with_grant));
 
-        taisho_app::grants::revoke(store, &grantor_admin, grant.id).await.unwrap();
+        services(store).grants().revoke(&grantor_admin, grant.id).await.unwrap();
         assert!(changes.has_changed().unwrap(), "grant revocation is announced");
         let revoked = scope(store, grantee.editor, grantee.id).await;
         assert!(!covers(&revoked, &with_grant), "a revoked grant shrinks the scope");

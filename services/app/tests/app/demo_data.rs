@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use taisho_app::accounts::{PasswordConfig, PasswordHasher};
-use taisho_app::{demo, matrix};
+use taisho_app::demo;
+use taisho_app::matrix::MatrixQuery;
 use taisho_domain::JobId;
 use taisho_store::{OrgKind, Principal, Store, scope_for, users};
 use taisho_worker::JobState;
@@ -60,12 +61,13 @@ taisho_store::backend_test! {
         let scope = scope_for(&Principal::User { user: admin, acting_org: Some(first.prefecture) }, store)
             .await
             .expect("scope");
-        let rows = matrix::prefecture(store, &scope, first.prefecture, EDITION).await.expect("matrix");
-        assert_eq!(rows.len(), demo::MEMBERS);
-        assert!(rows.iter().all(|r| !r.statuses.is_empty()));
+        let query = MatrixQuery { prefecture: Some(first.prefecture), ..MatrixQuery::default() };
+        let m = crate::services(store).matrix().get(&scope, &query, EDITION).await.expect("matrix");
+        assert_eq!(m.rows.len(), demo::MEMBERS);
+        assert!(m.rows.iter().all(|r| r.analysis.is_some()));
         // Generated edits leave most items covered and some not: real results.
-        let statuses: std::collections::BTreeSet<&str> =
-            rows.iter().flat_map(|r| r.statuses.values().map(String::as_str)).collect();
-        assert!(statuses.contains("covered"));
+        let statuses: std::collections::BTreeSet<char> =
+            m.rows.iter().flat_map(|r| r.statuses.chars()).collect();
+        assert!(statuses.contains(&'C'));
     }
 }

@@ -8,6 +8,7 @@ mod demo_data;
 mod flow;
 mod import_files;
 mod keys;
+mod layers;
 mod matrix_reads;
 mod members;
 mod passwords;
@@ -19,8 +20,12 @@ mod uploads;
 mod validation;
 mod withheld;
 
+use std::sync::Arc;
+
 use taisho_app::accounts::{Accounts, PasswordConfig};
+use taisho_app::engine::Engine;
 use taisho_app::keys::{ApiKeys, KeyConfig};
+use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
 use taisho_store::audit::AuditEntry;
 use taisho_store::{Mode, OrgKind, Principal, Role, Store, TenantScope, provision, scope_for};
@@ -48,6 +53,27 @@ pub fn api_keys(store: &Store) -> ApiKeys {
         store.clone(),
         KeyConfig::new(SERVER_SECRET).expect("key config"),
     )
+}
+
+/// The use-cases over `store`, with an engine whose tokenizer needs no dictionary.
+pub fn services(store: &Store) -> Services {
+    services_with(
+        store,
+        Arc::new(Engine::new(Arc::new(
+            taisho_engine::CharClassTokenizer,
+        ))),
+    )
+}
+
+/// The use-cases over `store` with `engine`.
+pub fn services_with(store: &Store, engine: Arc<Engine>) -> Services {
+    Services::new(
+        store.clone(),
+        engine,
+        taisho_guideline::EditionId::DEFAULT,
+        &ServicesConfig::with_key_secret(SERVER_SECRET),
+    )
+    .expect("services")
 }
 
 /// Fresh ids per call: on PostgreSQL the tests of one run share a database.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use taisho_app::catalog::{self, ItemFilter};
-use taisho_app::documents::{DocumentRef, Upload, upload_version};
+use taisho_app::documents::{DocumentRef, Upload};
 use taisho_app::matrix::{self, MatrixQuery};
 use taisho_domain::{ErrorCode, OrgId};
 use taisho_engine::analysis::FindingStatus;
@@ -11,6 +11,7 @@ use taisho_guideline::{EditionId, Kind};
 use taisho_store::{AnalysisStatus, Mode, OrgKind, Store, analyses, provision};
 
 use crate::flow::{EDITION, bodies, seed, user_scope, worker_scope};
+use crate::services;
 
 /// Uploads seed 004 for `org` (its job is never run) and records an analysis whose findings
 /// cover the whole catalog with `status_of(index)`, in model order or `reversed`.
@@ -22,19 +23,20 @@ async fn analysed(
     reversed: bool,
 ) -> taisho_domain::VersionId {
     let (name, bytes) = seed("004");
-    let up = upload_version(
-        store,
-        editor,
-        Upload {
-            org,
-            document: DocumentRef::ByTitle("ポリシー".into()),
-            bytes,
-            file_name: Some(name),
-        },
-        EDITION,
-    )
-    .await
-    .expect("upload");
+    let up = services(store)
+        .documents()
+        .upload_version(
+            editor,
+            Upload {
+                org,
+                document: DocumentRef::ByTitle("ポリシー".into()),
+                bytes,
+                file_name: Some(name),
+            },
+            EDITION,
+        )
+        .await
+        .expect("upload");
     let cat = catalog::catalog(EDITION).expect("catalog");
     let mut findings: Vec<analyses::Finding> = cat
         .items
@@ -89,7 +91,7 @@ taisho_store::backend_test! {
 
         let coordinator = user_scope(store, b.coordinator, b.prefecture).await;
         let query = MatrixQuery { prefecture: Some(b.prefecture), ..Default::default() };
-        let m = matrix::matrix(store, &coordinator, &query, EDITION).await.expect("matrix");
+        let m = services(store).matrix().get(&coordinator, &query, EDITION).await.expect("matrix");
         let n = catalog::catalog(EDITION).expect("catalog").items.len();
         assert_eq!(m.items.len(), n);
         assert_eq!(m.rows.len(), 3);
@@ -113,27 +115,27 @@ taisho_store::backend_test! {
 
         // Filters: section and kind pick columns; status keeps the items someone has in it.
         let q = MatrixQuery { filter: ItemFilter { section: Some("KH-3".into()), kind: None }, ..query.clone() };
-        let by_section = matrix::matrix(store, &coordinator, &q, EDITION).await.expect("section");
+        let by_section = services(store).matrix().get(&coordinator, &q, EDITION).await.expect("section");
         assert!(!by_section.items.is_empty() && by_section.items.iter().all(|i| i.id.starts_with("KH-3")));
         assert!(by_section.rows.iter().all(|r| r.statuses.len() == by_section.items.len()));
         let q = MatrixQuery { filter: ItemFilter { section: None, kind: Some(Kind::Threat) }, ..query.clone() };
-        let threats = matrix::matrix(store, &coordinator, &q, EDITION).await.expect("kind");
+        let threats = services(store).matrix().get(&coordinator, &q, EDITION).await.expect("kind");
         assert!(!threats.items.is_empty() && threats.items.iter().all(|i| i.kind == Kind::Threat));
         let q = MatrixQuery { status: Some(FindingStatus::Omitted), ..query.clone() };
-        let omitted = matrix::matrix(store, &coordinator, &q, EDITION).await.expect("status");
+        let omitted = services(store).matrix().get(&coordinator, &q, EDITION).await.expect("status");
         assert_eq!(omitted.items.len(), (0..n).filter(|i| i % 4 == 2).count());
         assert!(row_of(&omitted, b.member).chars().all(|c| c == 'O'));
 
         // A set of organisations; the body's own editor reads its row, not its neighbour's.
         let q = MatrixQuery { organisations: Some(vec![second, b.member]), ..Default::default() };
-        let pair = matrix::matrix(store, &coordinator, &q, EDITION).await.expect("orgs");
+        let pair = services(store).matrix().get(&coordinator, &q, EDITION).await.expect("orgs");
         assert_eq!(pair.rows.len(), 2);
         let own = MatrixQuery { organisations: Some(vec![b.member]), ..Default::default() };
-        assert_eq!(matrix::matrix(store, &editor, &own, EDITION).await.expect("own").rows.len(), 1);
+        assert_eq!(services(store).matrix().get(&editor, &own, EDITION).await.expect("own").rows.len(), 1);
         let neighbour = MatrixQuery { organisations: Some(vec![second]), ..Default::default() };
-        let refused = matrix::matrix(store, &editor, &neighbour, EDITION).await.expect_err("neighbour");
+        let refused = services(store).matrix().get(&editor, &neighbour, EDITION).await.expect_err("neighbour");
         let missing = MatrixQuery { organisations: Some(vec![OrgId::new()]), ..Default::default() };
-        let absent = matrix::matrix(store, &editor, &missing, EDITION).await.expect_err("missing");
+        let absent = services(store).matrix().get(&editor, &missing, EDITION).await.expect_err("missing");
         assert_eq!((refused.code(), refused.to_string()), (absent.code(), absent.to_string()));
         assert_eq!(refused.code(), ErrorCode::NotFound);
 
@@ -141,18 +143,13 @@ taisho_store::backend_test! {
         // prefecture.
         let other = bodies(store).await;
         let outsider = user_scope(store, other.coordinator, other.prefecture).await;
-        let foreign = matrix::matrix(store, &outsider, &query, EDITION).await.expect_err("foreign");
+        let foreign = services(store).matrix().get(&outsider, &query, EDITION).await.expect_err("foreign");
         let nowhere = MatrixQuery { prefecture: Some(OrgId::new()), ..Default::default() };
-        let nowhere = matrix::matrix(store, &outsider, &nowhere, EDITION).await.expect_err("missing");
+        let nowhere = services(store).matrix().get(&outsider, &nowhere, EDITION).await.expect_err("missing");
         assert_eq!((foreign.code(), foreign.to_string()), (nowhere.code(), nowhere.to_string()));
         let not_pref = MatrixQuery { prefecture: Some(b.member), ..Default::default() };
-        assert_eq!(matrix::matrix(store, &coordinator, &not_pref, EDITION).await.expect_err("member").code(), ErrorCode::NotFound);
+        assert_eq!(services(store).matrix().get(&coordinator, &not_pref, EDITION).await.expect_err("member").code(), ErrorCode::NotFound);
 
-        // The map form used by older callers reads the same summaries.
-        let rows = matrix::prefecture(store, &coordinator, b.prefecture, EDITION).await.expect("rows");
-        assert_eq!(rows.len(), 2);
-        let r = rows.iter().find(|r| r.org_id == b.member).expect("member row");
-        assert_eq!(r.statuses.len(), n);
     }
 }
 
@@ -257,13 +254,17 @@ async fn matrix_of_60_bodies_is_fast_under_32_concurrent_callers() {
         prefecture: Some(b.prefecture),
         ..Default::default()
     };
-    let m = matrix::matrix(store, &coordinator, &query, EDITION)
+    let m = services(store)
+        .matrix()
+        .get(&coordinator, &query, EDITION)
         .await
         .expect("warm");
     assert_eq!(m.rows.len(), 60);
     let seq_start = std::time::Instant::now();
     for _ in 0..50 {
-        matrix::matrix(store, &coordinator, &query, EDITION)
+        services(store)
+            .matrix()
+            .get(&coordinator, &query, EDITION)
             .await
             .expect("matrix");
     }
@@ -277,7 +278,9 @@ async fn matrix_of_60_bodies_is_fast_under_32_concurrent_callers() {
             let mut times = Vec::new();
             for _ in 0..40 {
                 let start = std::time::Instant::now();
-                matrix::matrix(&store, &scope, &query, EDITION)
+                services(&store)
+                    .matrix()
+                    .get(&scope, &query, EDITION)
                     .await
                     .expect("matrix");
                 times.push(start.elapsed());

@@ -4,15 +4,16 @@
 
 use std::time::Duration;
 
-use taisho_app::documents::{self, DocumentRef, Upload, upload_version};
-use taisho_app::progress::{self, ProgressState, WatchOptions};
-use taisho_app::{AppError, analyses, diff};
+use taisho_app::documents::{DocumentRef, Upload};
+use taisho_app::progress::{ProgressState, WatchOptions};
+use taisho_app::{AppError, analyses};
 use taisho_domain::{DocumentId, ErrorCode, VersionId};
 use taisho_engine::analysis::FindingStatus;
 use taisho_engine::diff::RowKind;
 use taisho_store::StoreError;
 
 use crate::flow::{EDITION, bodies, seed, user_scope, wait_finished, workers};
+use crate::{services, services_with};
 
 fn code<T: std::fmt::Debug>(r: Result<T, AppError>) -> (ErrorCode, String) {
     let e = r.expect_err("expected an error");
@@ -34,8 +35,7 @@ taisho_store::backend_test! {
         let b = bodies(store).await;
         let editor = user_scope(store, b.editor, b.member).await;
         let (name, bytes) = seed("004");
-        let up = upload_version(
-            store,
+        let up = services(store).documents().upload_version(
             &editor,
             Upload { org: b.member, document: DocumentRef::ByTitle("基本方針".into()), bytes, file_name: Some(name) },
             EDITION,
@@ -43,15 +43,15 @@ taisho_store::backend_test! {
         .await
         .expect("upload");
 
-        let docs = documents::list(store, &editor, b.member).await.expect("list");
+        let docs = services(store).documents().list(&editor, b.member).await.expect("list");
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].title, "基本方針");
-        let versions = documents::versions(store, &editor, up.document).await.expect("versions");
+        let versions = services(store).documents().versions(&editor, up.document).await.expect("versions");
         assert_eq!(versions.len(), 1);
-        let v = documents::version(store, &editor, up.version).await.expect("version");
+        let v = services(store).documents().version(&editor, up.version).await.expect("version");
         assert_eq!((v.format.as_str(), v.encoding.as_str()), ("markdown", "utf8"));
         assert!(v.byte_len > 1000);
-        let many = documents::versions_by_id(store, &editor, &[up.version, VersionId::new()])
+        let many = services(store).documents().versions_by_id(&editor, &[up.version, VersionId::new()])
             .await
             .expect("batch");
         assert_eq!(many.len(), 1);
@@ -59,31 +59,31 @@ taisho_store::backend_test! {
         // Another prefecture's body: its ids answer exactly like ids that do not exist.
         let other = bodies(store).await;
         let outsider = user_scope(store, other.editor, other.member).await;
-        let foreign = code(documents::version(store, &outsider, up.version).await);
-        let missing = code(documents::version(store, &outsider, VersionId::new()).await);
+        let foreign = code(services(store).documents().version(&outsider, up.version).await);
+        let missing = code(services(store).documents().version(&outsider, VersionId::new()).await);
         assert_eq!(foreign, missing);
         assert_eq!(foreign.0, ErrorCode::NotFound);
         assert_eq!(
-            code(documents::get(store, &outsider, up.document).await),
-            code(documents::get(store, &outsider, DocumentId::new()).await)
+            code(services(store).documents().get(&outsider, up.document).await),
+            code(services(store).documents().get(&outsider, DocumentId::new()).await)
         );
         assert_eq!(
-            code(documents::list(store, &outsider, b.member).await).0,
+            code(services(store).documents().list(&outsider, b.member).await).0,
             ErrorCode::NotFound
         );
-        assert!(documents::get_many(store, &outsider, &[up.document]).await.expect("batch").is_empty());
+        assert!(services(store).documents().get_many(&outsider, &[up.document]).await.expect("batch").is_empty());
 
         // Viewers may not unpublish; editors may.
         let viewer = user_scope(store, b.viewer, b.member).await;
         assert_eq!(
-            code(documents::set_unpublished(store, &viewer, up.document, true).await).0,
+            code(services(store).documents().set_unpublished(&viewer, up.document, true).await).0,
             ErrorCode::Forbidden
         );
-        let d = documents::set_unpublished(store, &editor, up.document, true).await.expect("unpublish");
+        let d = services(store).documents().set_unpublished(&editor, up.document, true).await.expect("unpublish");
         assert!(d.unpublished);
         assert_eq!(
-            code(documents::set_unpublished(store, &outsider, up.document, false).await),
-            code(documents::set_unpublished(store, &outsider, DocumentId::new(), false).await)
+            code(services(store).documents().set_unpublished(&outsider, up.document, false).await),
+            code(services(store).documents().set_unpublished(&outsider, DocumentId::new(), false).await)
         );
     }
 }
@@ -94,8 +94,7 @@ taisho_store::backend_test! {
         let b = bodies(store).await;
         let editor = user_scope(store, b.editor, b.member).await;
         let (_, bytes) = seed("004");
-        let up = upload_version(
-            store,
+        let up = services(store).documents().upload_version(
             &editor,
             upload(b.member, DocumentRef::New { title: "基本方針".into(), unpublished: true }, bytes),
             EDITION,
@@ -103,12 +102,11 @@ taisho_store::backend_test! {
         .await
         .expect("upload");
 
-        let queued = progress::get(store, &editor, up.version, EDITION).await.expect("progress").expect("queued");
+        let queued = services(store).progress().get(&editor, up.version, EDITION).await.expect("progress").expect("queued");
         assert_eq!(queued.state, ProgressState::Queued);
         assert!(queued.analysis.is_none());
         // The subscription's stream: first reading at once, ends after a final state.
-        let mut stream = progress::watch(
-            store.clone(),
+        let mut stream = services(store).progress().watch(
             editor.clone(),
             up.version,
             EDITION,
@@ -129,7 +127,7 @@ taisho_store::backend_test! {
         assert_eq!(last.percent, 100);
         assert!(last.analysis.is_some());
 
-        let a = analyses::of_version(store, &editor, up.version, EDITION)
+        let a = services(store).analyses().of_version(&editor, up.version, EDITION)
             .await
             .expect("analysis")
             .expect("recorded");
@@ -156,7 +154,7 @@ taisho_store::backend_test! {
 
         // The coordinator reads statuses, not the text of the unpublished document.
         let coordinator = user_scope(store, b.coordinator, b.prefecture).await;
-        let seen = analyses::get(store, &coordinator, a.id).await.expect("coordinator reads");
+        let seen = services(store).analyses().get(&coordinator, a.id).await.expect("coordinator reads");
         assert!(!seen.text_visible);
         assert_eq!(seen.findings.len(), a.findings.len());
         assert!(seen.findings.iter().all(|f| f.evidence.policy_text.is_none() && f.evidence.diff.is_empty()));
@@ -167,31 +165,31 @@ taisho_store::backend_test! {
         let other = bodies(store).await;
         let outsider = user_scope(store, other.editor, other.member).await;
         assert_eq!(
-            code(analyses::get(store, &outsider, a.id).await),
-            code(analyses::get(store, &outsider, taisho_domain::AnalysisId::new()).await)
+            code(services(store).analyses().get(&outsider, a.id).await),
+            code(services(store).analyses().get(&outsider, taisho_domain::AnalysisId::new()).await)
         );
         assert_eq!(
-            code(progress::get(store, &outsider, up.version, EDITION).await).0,
+            code(services(store).progress().get(&outsider, up.version, EDITION).await).0,
             ErrorCode::NotFound
         );
 
         // Re-analysis: idempotent for editors, refused to viewers, NotFound for outsiders.
-        let again = analyses::reanalyse(store, &editor, up.version, EDITION).await.expect("reanalyse");
+        let again = services(store).analyses().reanalyse(&editor, up.version, EDITION).await.expect("reanalyse");
         assert_eq!(again.state, ProgressState::Done);
         let viewer = user_scope(store, b.viewer, b.member).await;
         assert_eq!(
-            code(analyses::reanalyse(store, &viewer, up.version, EDITION).await).0,
+            code(services(store).analyses().reanalyse(&viewer, up.version, EDITION).await).0,
             ErrorCode::Forbidden
         );
         assert_eq!(
-            code(analyses::reanalyse(store, &outsider, up.version, EDITION).await),
-            code(analyses::reanalyse(store, &outsider, VersionId::new(), EDITION).await)
+            code(services(store).analyses().reanalyse(&outsider, up.version, EDITION).await),
+            code(services(store).analyses().reanalyse(&outsider, VersionId::new(), EDITION).await)
         );
         // Another edition is queued once.
         let r6 = taisho_guideline::EditionId::R6_10;
-        let queued = analyses::reanalyse(store, &editor, up.version, r6).await.expect("queue R6.10");
+        let queued = services(store).analyses().reanalyse(&editor, up.version, r6).await.expect("queue R6.10");
         assert_eq!(queued.state, ProgressState::Queued);
-        let twice = analyses::reanalyse(store, &editor, up.version, r6).await.expect("again");
+        let twice = services(store).analyses().reanalyse(&editor, up.version, r6).await.expect("again");
         assert_eq!(twice.state, ProgressState::Queued);
         let jobs = crate::flow::jobs_of(store, b.member).await;
         assert_eq!(jobs.len(), 2);
@@ -207,16 +205,14 @@ taisho_store::backend_test! {
         let text = String::from_utf8(bytes.clone()).expect("utf-8 seed");
         let changed = text.replacen("しなければならない", "するよう努める", 1);
         assert_ne!(text, changed);
-        let first = upload_version(
-            store,
+        let first = services(store).documents().upload_version(
             &editor,
             upload(b.member, DocumentRef::New { title: "基本方針".into(), unpublished: true }, bytes),
             EDITION,
         )
         .await
         .expect("first");
-        let second = upload_version(
-            store,
+        let second = services(store).documents().upload_version(
             &editor,
             upload(b.member, DocumentRef::Existing(first.document), changed.into_bytes()),
             EDITION,
@@ -226,7 +222,8 @@ taisho_store::backend_test! {
         assert_eq!(second.seq, 2);
 
         let engine = tokio::task::spawn_blocking(crate::flow::engine).await.expect("engine");
-        let d = diff::diff(store, &editor, engine.clone(), first.version, second.version)
+        let services = services_with(store, engine);
+        let d = services.diffs().between(&editor, first.version, second.version)
             .await
             .expect("diff");
         assert_eq!((d.from, d.to), (first.version, second.version));
@@ -244,12 +241,12 @@ taisho_store::backend_test! {
         // The coordinator may not read the unpublished text: the diff is NotFound, like a
         // missing version.
         let coordinator = user_scope(store, b.coordinator, b.prefecture).await;
-        let hidden = code(diff::diff(store, &coordinator, engine.clone(), first.version, second.version).await);
-        let missing = code(diff::diff(store, &coordinator, engine.clone(), VersionId::new(), second.version).await);
+        let hidden = code(services.diffs().between(&coordinator, first.version, second.version).await);
+        let missing = code(services.diffs().between(&coordinator, VersionId::new(), second.version).await);
         assert_eq!(hidden, missing);
         assert_eq!(hidden.0, ErrorCode::NotFound);
         assert!(matches!(
-            diff::diff(store, &coordinator, engine, first.version, second.version).await,
+            services.diffs().between(&coordinator, first.version, second.version).await,
             Err(AppError::Store(StoreError::NotFound))
         ));
     }

@@ -4,7 +4,7 @@
 
 use taisho_app::AppError;
 use taisho_app::accounts::NewUser;
-use taisho_app::documents::{DocumentRef, Upload, upload_version};
+use taisho_app::documents::{DocumentRef, Upload};
 use taisho_domain::ErrorCode;
 use taisho_store::{Access, Role, documents};
 
@@ -162,12 +162,11 @@ taisho_store::backend_test! {
         ];
         for (title, file_name, message) in cases {
             assert_invalid(
-                upload_version(store, &scope, upload(b.member, title, file_name), EDITION).await,
+                services(store).documents().upload_version(&scope, upload(b.member, title, file_name), EDITION).await,
                 message,
             );
         }
-        let r = upload_version(
-            store,
+        let r = services(store).documents().upload_version(
             &scope,
             Upload {
                 document: DocumentRef::ByTitle("題\u{0}".into()),
@@ -182,7 +181,7 @@ taisho_store::backend_test! {
         tx.rollback().await.unwrap();
 
         // A blank file name is no hint; the title is stored trimmed.
-        let up = upload_version(store, &scope, upload(b.member, " 基本方針\u{3000}", Some(" ")), EDITION)
+        let up = services(store).documents().upload_version(&scope, upload(b.member, " 基本方針\u{3000}", Some(" ")), EDITION)
             .await
             .unwrap();
         let tx = store.begin(&scope, Mode::Read).await.unwrap();

@@ -34,8 +34,6 @@ pub(crate) struct DocIndex<'t> {
     key_post: Vec<Vec<u32>>,
     /// Model key id → nodes whose heading contains it.
     head_post: Vec<Vec<u32>>,
-    /// Node id → its depth (root 0).
-    pub depth: Vec<u32>,
     /// Node id → id of its last descendant (itself when a leaf): descendants are `id..=last`.
     pub last_desc: Vec<u32>,
     /// Node id → sentence range of the node and its descendants.
@@ -194,7 +192,7 @@ impl<'t> DocIndex<'t> {
             folded.push(f);
         }
 
-        let (depth, last_desc, subtree) = tree_shape(doc);
+        let (_, last_desc, subtree) = tree_shape(doc);
         Self {
             sent_node: doc.sentences.iter().map(|s| s.node.0).collect(),
             parent: doc
@@ -207,7 +205,6 @@ impl<'t> DocIndex<'t> {
             elem_post,
             key_post,
             head_post,
-            depth,
             last_desc,
             subtree,
             sentence_elements,

@@ -286,7 +286,7 @@ pub fn analyze(
     let align_entered = align_span.enter();
     let ix = DocIndex::build(doc, toks, model);
     deadline.check(Stage::Align)?;
-    let scope = scope::detect(doc, &ix);
+    let scope = scope::detect_scope(doc);
     let loc = Locator::new(doc, toks);
     let mut scratch = align::Scratch::new(doc.nodes.len());
     let mut aligned: Vec<Option<u32>> = vec![None; model.items.len()];

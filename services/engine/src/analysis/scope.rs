@@ -10,8 +10,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::align::DocIndex;
 use crate::document::{Document, NodeKind, SentenceRole};
+use crate::fold::Scratch;
+use crate::text::SparseBuilder;
 
 /// Mandatory sentences from which a document without layer headings is read as a 対策基準.
 const TAISAKU_MIN_MANDATORY: usize = 40;
@@ -48,6 +49,32 @@ pub struct Scope {
     pub taisaku: LayerScope,
 }
 
+/// How many body sentences state a duty (their folded text says 〜なければならない), counted up to
+/// `enough`. The sentences are folded one after the other into one buffer, as the tokens stage
+/// folds them.
+fn mandatory_sentences(doc: &Document, enough: usize) -> usize {
+    let folder = crate::fold::folder();
+    let mut folded = SparseBuilder::new(&doc.clean);
+    let mut scratch = Scratch::default();
+    let mut slots = Vec::new();
+    let mut n = 0;
+    for s in doc
+        .sentences
+        .iter()
+        .filter(|s| s.role == SentenceRole::Body)
+    {
+        let start = folded.as_str().len();
+        folder.fold_with(&mut folded, s.clean.clone(), &mut slots, &mut scratch);
+        if folded.as_str()[start..].contains("なければならない") {
+            n += 1;
+            if n >= enough {
+                break;
+            }
+        }
+    }
+    n
+}
+
 fn heading_is(text: &str, name: &str) -> bool {
     let t: String = text
         .chars()
@@ -56,29 +83,11 @@ fn heading_is(text: &str, name: &str) -> bool {
     t.ends_with(name)
 }
 
-/// Detects the layers of `doc` from its structure and clean text alone, before any tokenisation
-/// (uploads record them with the version). The analysis applies the same rules to the tokenizer's
-/// folded text, so a document spelling 「なければならない」 unusually can land on the other side of
-/// the content threshold; the analysis' scope is the authoritative one.
+/// Detects the layers of `doc` from its structure and its folded text ([`crate::fold`]), before
+/// any tokenisation. The one detection: uploads record its answer with the version and the
+/// analysis scopes its findings with it, so the two cannot disagree.
 pub fn detect_scope(doc: &Document) -> Scope {
     let (depth, _, subtree) = super::align::tree_shape(doc);
-    detect_with(doc, &depth, &subtree, |i| {
-        doc.sentence_text(crate::document::SentenceId(i as u32))
-    })
-}
-
-/// Detects the layers of `doc` as the analysis reads it.
-pub(crate) fn detect(doc: &Document, ix: &DocIndex) -> Scope {
-    detect_with(doc, &ix.depth, &ix.subtree, |i| ix.folded[i].as_ref())
-}
-
-/// The rules, over node depths, subtree sentence ranges and each sentence's text.
-fn detect_with<'a>(
-    doc: &Document,
-    depth: &[u32],
-    subtree: &[Range<u32>],
-    text: impl Fn(usize) -> &'a str,
-) -> Scope {
     let all = 0..doc.sentences.len() as u32;
     let find = |name: &str| {
         doc.nodes
@@ -103,14 +112,7 @@ fn detect_with<'a>(
     let taisaku = match taisaku_node {
         Some(n) => section(n),
         None => {
-            let mandatory = doc
-                .sentences
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.role == SentenceRole::Body)
-                .filter(|(i, _)| text(*i).contains("なければならない"))
-                .count();
-            if mandatory >= TAISAKU_MIN_MANDATORY {
+            if mandatory_sentences(doc, TAISAKU_MIN_MANDATORY) >= TAISAKU_MIN_MANDATORY {
                 LayerScope {
                     present: true,
                     basis: ScopeBasis::Content,
@@ -164,4 +166,41 @@ fn detect_with<'a>(
         },
     };
     Scope { kihon, taisaku }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    fn duties(n: usize, duty: &str) -> Document {
+        let text: String = (1..=n)
+            .map(|i| format!("{i} 職員は第{i}の規程を守ら{duty}。\n"))
+            .collect();
+        crate::read(text.as_bytes(), Some("policy.txt"), &Limits::default()).expect("read")
+    }
+
+    #[test]
+    fn many_duties_without_layer_headings_are_a_taisaku_by_content() {
+        let scope = detect_scope(&duties(TAISAKU_MIN_MANDATORY, "なければならない"));
+        assert!(scope.taisaku.present);
+        assert_eq!(scope.taisaku.basis, ScopeBasis::Content);
+        let scope = detect_scope(&duties(TAISAKU_MIN_MANDATORY - 1, "なければならない"));
+        assert!(!scope.taisaku.present);
+        assert!(scope.kihon.present);
+    }
+
+    #[test]
+    fn duties_are_counted_on_the_folded_text() {
+        // Spacing never carries meaning: folded, 「なければ　ならない」 is a duty like any other
+        // (the clean text keeps the space).
+        let doc = duties(TAISAKU_MIN_MANDATORY, "なければ　ならない");
+        assert!((0..doc.sentences.len()).all(|i| {
+            !doc.sentence_text(crate::document::SentenceId(i as u32))
+                .contains("なければならない")
+        }));
+        let scope = detect_scope(&doc);
+        assert!(scope.taisaku.present);
+        assert_eq!(scope.taisaku.basis, ScopeBasis::Content);
+    }
 }

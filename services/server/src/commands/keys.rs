@@ -3,8 +3,8 @@
 
 use anyhow::Context as _;
 use taisho_app::import;
-use taisho_app::keys::{ApiKeys, KeyConfig};
-use taisho_store::Access;
+use taisho_app::keys::{self, ApiKeys, KeyConfig};
+use taisho_app::records::{Access, Role};
 
 use crate::config::{self, Config, StoreFlags};
 use crate::runtime::{log, open_store, tokio_runtime};
@@ -20,14 +20,18 @@ pub enum KeyRole {
 
 impl KeyRole {
     pub fn access(self) -> anyhow::Result<Access> {
-        match self {
-            KeyRole::Viewer => Ok(Access::Read),
-            KeyRole::Editor => Ok(Access::Write),
-            KeyRole::Admin => anyhow::bail!(
+        let role = match self {
+            KeyRole::Admin => Role::Admin,
+            KeyRole::Editor => Role::Editor,
+            KeyRole::Viewer => Role::Viewer,
+        };
+        // The rule is the app's (`createApiKey` applies the same); the wording is the CLI's.
+        keys::access_for(role).map_err(|_| {
+            anyhow::anyhow!(
                 "--role admin: API keys cannot be admins (use viewer or editor; administration \
                  needs a signed-in admin)"
-            ),
-        }
+            )
+        })
     }
 }
 

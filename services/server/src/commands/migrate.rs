@@ -1,8 +1,7 @@
 //! `taisho migrate`: applies pending database migrations.
 
 use anyhow::Context;
-use taisho_app::runtime::{StoreLocation, redact_url};
-use taisho_store::Store;
+use taisho_app::runtime::{self, StoreLocation, StoreOptions, redact_url};
 
 use crate::config::{Config, StoreFlags};
 use crate::runtime::{log, tokio_runtime};
@@ -24,14 +23,14 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     tokio_runtime()?.block_on(async {
         match &config.store {
             StoreLocation::Url(url) => {
-                let pending = taisho_store::pending_migrations(url)
+                let pending = runtime::pending_migrations(url)
                     .await
                     .with_context(|| format!("reading migrations of {}", redact_url(url)))?;
                 if pending.is_empty() {
                     log(format_args!("{}: schema up to date", redact_url(url)));
                     return Ok(());
                 }
-                taisho_store::migrate(url)
+                runtime::migrate(url)
                     .await
                     .with_context(|| format!("migrating {}", redact_url(url)))?;
                 log(format_args!(
@@ -40,8 +39,8 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
                     pending.join(", ")
                 ));
             }
-            StoreLocation::Embedded(dir) => {
-                let store = Store::open_embedded(dir).await?;
+            location @ StoreLocation::Embedded(dir) => {
+                let store = runtime::open_store(location, &StoreOptions::default()).await?;
                 store.close().await?;
                 log(format_args!(
                     "{}: schema up to date",

@@ -404,7 +404,7 @@ async fn sign_in(
     let org = input.organisation.as_deref().map(parse_org).transpose()?;
     let (token, caller) = state
         .services
-        .sessions
+        .sessions()
         .sign_in(&input.email, &input.password, org, state.client_addr(&req))
         .await
         .map_err(|e| match &e {
@@ -431,7 +431,7 @@ async fn sign_in(
             header::SET_COOKIE,
             session_cookie_header(
                 token.expose(),
-                state.services.sessions.cookie_lifetime().as_secs(),
+                state.services.sessions().cookie_lifetime().as_secs(),
                 state.production,
             ),
         ))
@@ -445,7 +445,7 @@ async fn sign_out(req: HttpRequest, state: web::Data<State>) -> Result<HttpRespo
     if let Some(token) = session_cookie(&req) {
         state
             .services
-            .sessions
+            .sessions()
             .sign_out_from(token, state.client_addr(&req))
             .await
             .map_err(|e| from_app(&e))?;
@@ -471,16 +471,10 @@ const READY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(700
 /// `GET /readyz`: database reachable, migrations current, workers alive; 503 when one fails. Answers
 /// within [`READY_DEADLINE`] (and a little): a check that has not answered by then has failed.
 async fn readyz(state: web::Data<State>) -> HttpResponse {
-    let store = &state.services.store;
+    let services = &state.services;
     let checks = async {
-        let database = crate::runtime::database_reachable(store).await;
-        let migrations = match store.pending_migrations().await {
-            Ok(pending) => pending.is_empty(),
-            Err(e) => {
-                tracing::warn!(error = %e, "readiness: reading migrations failed");
-                false
-            }
-        };
+        let database = services.database_reachable().await;
+        let migrations = services.migrations_current().await;
         (database, migrations)
     };
     let (database, migrations) = match tokio::time::timeout(READY_DEADLINE, checks).await {

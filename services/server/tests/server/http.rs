@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use taisho_app::runtime::Backend;
+use taisho_app::testing;
 use taisho_server::config::{Config, Environment, Flags, StoreFlags};
 use taisho_server::{RunningServer, start};
-use taisho_store::Backend;
-use taisho_store::testing;
 
 const KEY_SECRET: &str = "test-key-secret-of-at-least-thirty-two-bytes";
 
@@ -32,7 +32,7 @@ async fn pg_url() -> String {
         .and_then(|(_, r)| r.rsplit_once('@'))
         .map(|(u, _)| u.split(':').next().unwrap_or("postgres").to_owned())
         .unwrap_or_else(|| "postgres".to_owned());
-    taisho_store::migrate(&testing::pg_url_as(&admin, &admin_user, &name))
+    taisho_app::runtime::migrate(&testing::pg_url_as(&admin, &admin_user, &name))
         .await
         .expect("migrating the test database");
     testing::pg_url_as(&admin, "taisho_app", &name)
@@ -68,8 +68,8 @@ async fn harness(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Harness {
     let demo = server.demo().expect("demo data");
     let issued = server
         .services()
-        .keys
-        .create_by_operator(demo.prefecture, "test", taisho_store::Access::Write)
+        .keys()
+        .create_by_operator(demo.prefecture, "test", taisho_app::records::Access::Write)
         .await
         .expect("API key");
     Harness {
@@ -541,9 +541,10 @@ async fn shutdown_during_an_analysis(
     }
     let location = h.store_location.clone();
     let report = h.server.shutdown().await.expect("shutdown");
-    let store = taisho_app::runtime::open_store(&location, &taisho_store::StoreOptions::default())
-        .await
-        .expect("reopen");
+    let store =
+        taisho_app::runtime::open_store(&location, &taisho_app::runtime::StoreOptions::default())
+            .await
+            .expect("reopen");
     let c = taisho_app::runtime::job_counts(&store)
         .await
         .expect("counts");

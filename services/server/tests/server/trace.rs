@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use serde_json::{Value, json};
+use taisho_app::runtime::Backend;
+use taisho_app::testing;
 use taisho_server::config::{Config, Flags, StoreFlags};
 use taisho_server::start;
-use taisho_store::Backend;
-use taisho_store::testing;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 const KEY_SECRET: &str = "test-key-secret-of-at-least-thirty-two-bytes";
@@ -89,7 +89,7 @@ async fn pg_url() -> String {
         .and_then(|(_, r)| r.rsplit_once('@'))
         .map(|(u, _)| u.split(':').next().unwrap_or("postgres").to_owned())
         .unwrap_or_else(|| "postgres".to_owned());
-    taisho_store::migrate(&testing::pg_url_as(&admin, &admin_user, &name))
+    taisho_app::runtime::migrate(&testing::pg_url_as(&admin, &admin_user, &name))
         .await
         .expect("migrating the test database");
     testing::pg_url_as(&admin, "taisho_app", &name)
@@ -158,8 +158,8 @@ async fn upload_is_one_trace(backend: Backend) {
     let demo = server.demo().expect("demo data");
     let key = server
         .services()
-        .keys
-        .create_by_operator(demo.prefecture, "trace", taisho_store::Access::Write)
+        .keys()
+        .create_by_operator(demo.prefecture, "trace", taisho_app::records::Access::Write)
         .await
         .expect("API key");
     let key = key.secret.expose().to_owned();
