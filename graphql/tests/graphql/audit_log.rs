@@ -6,7 +6,7 @@ use async_graphql::futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use taisho_app::auth::Caller;
 use taisho_domain::{OrgId, VersionId};
-use taisho_store::{AnalysisStatus, Layers, Mode, NewVersion, Principal, analyses, documents};
+use taisho_store::{AnalysisStatus, Layers, Mode, NewVersion, analyses, documents};
 
 use crate::{World, code, gid, org_gid, world};
 
@@ -20,9 +20,7 @@ fn from_client(caller: Caller) -> Caller {
 /// evidence, one local addition); no job, so its progress is DONE at once.
 async fn analysed_version(w: &World, org: OrgId) -> VersionId {
     let store = &w.db.store;
-    let scope = taisho_store::scope_for(&Principal::Worker { org }, store)
-        .await
-        .expect("scope");
+    let scope = taisho_testkit::worker_scope(store, org).await;
     let tx = store.begin(&scope, Mode::Write).await.expect("tx");
     let doc = documents::create(&tx, org, "情報セキュリティ基本方針", false)
         .await
@@ -98,7 +96,7 @@ const EVIDENCE: &str = "query($v: ID!) { version(id: $v) { analysis { \
     b: finding(item: \"KH-1\") { evidence { policyText } } \
     localAdditions { text } } } }";
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn texts_returned_by_a_query_are_recorded_once_per_version_with_the_client_address(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;
@@ -151,7 +149,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn texts_delivered_through_a_subscription_are_recorded(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;
@@ -180,7 +178,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn mutations_are_recorded_and_the_log_is_for_admins_only(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;

@@ -1,6 +1,6 @@
 //! Integration tests of the GraphQL schema, executed in-process (`schema.execute` with the caller in
 //! the request data, as the server does), no HTTP. Tests touching storage run on SQLite and
-//! PostgreSQL (`taisho_store::backend_test!`).
+//! PostgreSQL (`taisho_testkit::backend_test!`).
 
 mod accounts;
 mod analysis_flow;
@@ -14,27 +14,20 @@ mod snapshots;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use taisho_app::analysis::Engine;
 use taisho_app::auth::Caller;
 use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
 use taisho_graphql::{Api, SchemaConfig};
-use taisho_store::testing::TestDb;
-use taisho_store::{Access, Mode, OrgKind, Role, Store, provision};
+use taisho_store::{Access, OrgKind, Role, Store};
+use taisho_testkit::{Tenants, TestDb, char_class_engine, user_scope};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const KEY_SECRET: &[u8] = b"graphql test key secret, at least 32 bytes";
 
-pub fn engine() -> Arc<Engine> {
-    Arc::new(Engine::new(Arc::new(
-        taisho_engine::token::CharClassTokenizer,
-    )))
-}
-
 pub fn services(store: &Store) -> Services {
     Services::new(
         store.clone(),
-        engine(),
+        char_class_engine(),
         taisho_guideline::EditionId::DEFAULT,
         &ServicesConfig::with_key_secret(KEY_SECRET),
     )
@@ -70,31 +63,22 @@ pub async fn world(db: TestDb) -> World {
 
 pub async fn world_with(db: TestDb, config: SchemaConfig) -> World {
     let services = services(&db.store);
-    let tag = uuid::Uuid::now_v7().simple().to_string();
     let hash = services
         .accounts
         .hasher()
         .hash(PASSWORD)
         .await
         .expect("hash");
-    let tx = db.store.begin_system(Mode::Write).await.expect("system tx");
+    let tenants = Tenants::begin(&db.store).await.with_password_hash(hash);
+    let tag = tenants.tag().to_owned();
     let mut n = 0;
     let mut body = async |kind: OrgKind, name: &str, prefecture: Option<OrgId>| -> Body {
-        let id = provision::create_organisation(&tx, kind, name, prefecture)
-            .await
-            .expect("org");
+        let id = tenants.organisation(kind, name, prefecture).await;
         let mut users = Vec::new();
         for role in [Role::Admin, Role::Editor, Role::Viewer] {
             n += 1;
-            let email = format!("{}{n}-{tag}@example.jp", role.as_str());
-            let u =
-                provision::create_user(&tx, &email, &format!("{}{n}", role.as_str()), Some(&hash))
-                    .await
-                    .expect("user");
-            provision::add_membership(&tx, u, id, role)
-                .await
-                .expect("membership");
-            users.push(u);
+            let who = format!("{}{n}", role.as_str());
+            users.push(tenants.member(id, role, &who, &who).await.id);
         }
         Body {
             id,
@@ -108,17 +92,9 @@ pub async fn world_with(db: TestDb, config: SchemaConfig) -> World {
     let town_b = body(OrgKind::Municipality, "テスト村", Some(prefecture.id)).await;
     let consultancy = body(OrgKind::Consultancy, "テスト研究所", None).await;
     let foreign = body(OrgKind::Municipality, "よその市", None).await;
-    tx.commit().await.expect("commit");
+    tenants.commit().await;
     // The grant is the town's own act, in its admin's scope.
-    let scope = taisho_store::scope_for(
-        &taisho_store::Principal::User {
-            user: town.admin,
-            acting_org: Some(town.id),
-        },
-        &db.store,
-    )
-    .await
-    .expect("scope");
+    let scope = user_scope(&db.store, town.admin, town.id).await;
     taisho_app::grants::create(
         &db.store,
         &scope,
@@ -154,15 +130,7 @@ impl World {
 
     /// A new API key of `org` (made by its admin) and the caller it authenticates as.
     pub async fn key(&self, org: &Body, access: Access) -> (String, Caller) {
-        let scope = taisho_store::scope_for(
-            &taisho_store::Principal::User {
-                user: org.admin,
-                acting_org: Some(org.id),
-            },
-            &self.db.store,
-        )
-        .await
-        .expect("scope");
+        let scope = user_scope(&self.db.store, org.admin, org.id).await;
         let issued = self
             .services
             .keys

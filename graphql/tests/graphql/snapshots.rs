@@ -6,7 +6,7 @@ use taisho_store::Access;
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn viewer_organisations_and_keys(db) {
         let w = world(db).await;
         let admin = w.session(w.prefecture.admin, w.prefecture.id);

@@ -222,8 +222,8 @@ impl Store {
         self
     }
 
-    /// The raw pool, for the test harness and the worker's queue (which keeps its own SQL on the
-    /// `jobs` table). Tenant tables must be reached through a [`Tx`].
+    /// The raw pool, for the test databases (`taisho-testkit`) and the worker's queue (which keeps
+    /// its own SQL on the `jobs` table). Tenant tables must be reached through a [`Tx`].
     #[doc(hidden)]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
@@ -389,7 +389,8 @@ fn connect_options(url: &str, options: &StoreOptions) -> ConnectOptions {
     opts
 }
 
-pub(crate) fn sqlite_url(path: &Path) -> String {
+/// The URL of the SQLite database file at `path`, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 

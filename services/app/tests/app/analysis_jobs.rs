@@ -12,7 +12,7 @@ use taisho_worker::{ClaimedJob, JobHandler, JobState, Progress, Queue};
 
 use crate::flow::{EDITION, bodies, seed, user_scope, wait_finished, worker_scope, workers};
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn seed_004_is_analysed_by_the_pool_and_the_coordinator_matrix_shows_it(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -75,7 +75,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_version_and_edition_never_get_two_results(db) {
         let store = &db.store;
         let b = bodies(store).await;

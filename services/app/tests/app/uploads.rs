@@ -25,7 +25,7 @@ fn new_doc() -> DocumentRef {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn upload_of_a_seed_creates_a_version_and_one_queued_job(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -52,7 +52,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn identical_upload_creates_neither_version_nor_job(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -86,7 +86,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn bad_upload_stores_nothing(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -111,7 +111,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn upload_needs_write_access_and_hides_foreign_orgs(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -149,7 +149,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn uploads_with_injected_rollbacks_leave_exactly_one_job_per_committed_upload(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -197,7 +197,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn reading_or_exporting_a_version_is_recorded_in_the_audit_log(db) {
         let store = &db.store;
         let b = bodies(store).await;
