@@ -12,9 +12,14 @@ run:
 key org="デモ県":
     cargo run --release -q -p taisho-server -- keys create --org "{{org}}" --role viewer
 
-# Every test of the workspace.
+# Every test of the workspace; then every snapshot file must have been checked by one of them.
 test:
-    cargo test --workspace --locked
+    #!/usr/bin/env bash
+    set -euo pipefail
+    refs=$(mktemp)
+    trap 'rm -f "$refs"' EXIT
+    INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked
+    infra/check-snapshots "$refs"
 
 # Formatting and lints, as CI runs them.
 lint:

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::client::{Client, all_nodes};
-use crate::harness::{Server, shared_dir};
+use crate::harness::Server;
 
 pub const PROGRESS_SUBSCRIPTION: &str = "subscription($v: ID!) { analysisProgress(version: $v) \
      { state stage percent attempts error analysis { id } } }";
@@ -88,17 +88,8 @@ pub async fn acting_org(client: &Client) -> Org {
     }
 }
 
-pub fn seed_file(prefix: &str) -> (String, Vec<u8>) {
-    let dir = shared_dir().join("seeds");
-    let name = std::fs::read_dir(&dir)
-        .expect("../shared/seeds beside the checkout")
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .find(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        .unwrap_or_else(|| panic!("no seed {prefix}"));
-    let bytes = std::fs::read(dir.join(&name)).expect("seed readable");
-    (name, bytes)
-}
+/// The seed of the repository's test data whose name starts with `prefix`: (file name, bytes).
+pub use taisho_testkit::seed as seed_file;
 
 /// Uploads a file through the multipart mutation; the `uploadVersion` payload.
 pub async fn upload(

@@ -19,10 +19,6 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-pub fn shared_dir() -> PathBuf {
-    repo_root().join("../shared")
-}
-
 /// One scenario at a time: each starts a server with its own worker pool on a 2-core machine.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());

@@ -10,7 +10,7 @@ const VIEWER: &str =
     "{ viewer { user { email displayName } actingOrganisation { id name kind } role
     readableOrganisations(first: 10) { totalCount nodes { name } } } }";
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_viewer_of_a_session_is_its_user_acting_for_its_organisation(db) {
         let w = world(db).await;
         let r = w.run(&w.session(w.town.editor, w.town.id), VIEWER, json!({})).await;
@@ -32,7 +32,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_viewer_of_an_api_key_has_no_user_and_the_keys_role(db) {
         let w = world(db).await;
         let (_, read) = w.key(&w.town, Access::Read).await;
@@ -47,7 +47,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn anonymous_callers_are_unauthenticated(db) {
         let w = world(db).await;
         let r = w.run(&Caller::anonymous(), VIEWER, json!({})).await;
@@ -61,7 +61,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn foreign_wrong_type_and_missing_ids_are_the_same_not_found(db) {
         let w = world(db).await;
         let me = w.session(w.town.admin, w.town.id);
@@ -93,7 +93,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn organisations_show_members_memberships_and_grants(db) {
         let w = world(db).await;
         let q = "query($id: ID!) { organisation(id: $id) { name prefecture { name }
@@ -129,7 +129,7 @@ taisho_app::testing::backend_test! {
 const CREATE_KEY: &str = "mutation($org: ID!, $role: Role) { createApiKey(input: { organisation: $org,
     name: \"CI\", role: $role }) { secret apiKey { id name prefix access active organisation { name } } } }";
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn admins_create_list_and_revoke_api_keys_others_cannot(db) {
         let w = world(db).await;
         let admin = w.session(w.town.admin, w.town.id);
@@ -175,7 +175,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn admins_create_users_change_roles_and_remove_members(db) {
         let w = world(db).await;
         let admin = w.session(w.town.admin, w.town.id);
@@ -217,7 +217,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn grantor_admins_create_and_revoke_grants(db) {
         let w = world(db).await;
         let create = "mutation($from: ID!, $to: ID!) { createGrant(input: { grantor: $from, grantee: $to, access: READ, textAccess: true }) { id access textAccess grantor { name } } }";
@@ -267,7 +267,7 @@ async fn audit(w: &World, body: &Body) -> Vec<(String, String)> {
     entries.into_iter().map(|e| (e.action, e.outcome)).collect()
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn members_email_addresses_are_shown_only_to_their_organisations_admins(db) {
         let w = world(db).await;
         let q = "query($id: ID!) { organisation(id: $id) {
@@ -313,7 +313,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn creating_a_user_reveals_no_address_registered_by_another_organisation(db) {
         let w = world(db).await;
         let create = "mutation($org: ID!, $email: String!) { createUser(input: { organisation: $org,

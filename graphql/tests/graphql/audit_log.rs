@@ -6,8 +6,8 @@ use async_graphql::futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use taisho_app::auth::Caller;
 use taisho_app::records::{Access, AnalysisStatus, Layers, Principal};
-use taisho_app::testing::{Mode, NewVersion, analyses, documents};
 use taisho_domain::{OrgId, VersionId};
+use taisho_testkit::{Mode, NewVersion, analyses, documents};
 
 use crate::{World, code, gid, org_gid, world};
 
@@ -101,7 +101,7 @@ const EVIDENCE: &str = "query($v: ID!) { version(id: $v) { analysis { \
     b: finding(item: \"KH-1\") { evidence { policyText } } \
     localAdditions { text } } } }";
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn texts_returned_by_a_query_are_recorded_once_per_version_with_the_client_address(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;
@@ -154,7 +154,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn texts_delivered_through_a_subscription_are_recorded(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;
@@ -183,7 +183,7 @@ taisho_app::testing::backend_test! {
     }
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn mutations_are_recorded_and_the_log_is_for_admins_only(db) {
         let w = world(db).await;
         let version = analysed_version(&w, w.town.id).await;

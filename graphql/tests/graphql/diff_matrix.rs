@@ -12,7 +12,7 @@ use crate::{code, org_gid, world};
 const DIFF: &str = "query($from: ID!, $to: ID!) { diff(from: $from, to: $to) { from to degraded \
     degradedReason changes rows { kind heading oldPath oldLine newPath newLine old { op text } new { op text } } } }";
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn diff_of_two_versions_shows_the_changed_sentences(db) {
         let w = world(db).await;
         let editor = w.session(w.town.editor, w.town.id);
@@ -91,14 +91,14 @@ const MATRIX: &str = "query($p: ID) { matrix(prefecture: $p) { edition \
     items { id section kind coverage } \
     rows(first: 100) { totalCount edges { node { organisation { name } version { seq } coverage statuses } } } } }";
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn coordinator_matrix_of_a_demo_prefecture(db) {
         let w = world(db).await;
         let store = &w.db.store;
         let d = demo::ensure_members(store, w.services.accounts().hasher(), w.services.edition(), 3)
             .await
             .expect("demo");
-        let coordinator_id = taisho_app::testing::users::id_by_email(store, demo::COORDINATOR_EMAIL)
+        let coordinator_id = taisho_testkit::users::id_by_email(store, demo::COORDINATOR_EMAIL)
             .await
             .expect("lookup")
             .expect("coordinator");

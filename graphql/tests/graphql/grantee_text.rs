@@ -82,7 +82,7 @@ async fn mutation_names(w: &World, caller: &Caller) -> BTreeSet<String> {
         .collect()
 }
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_write_grantee_cannot_publish_or_otherwise_open_unpublished_text(db) {
         let w = world(db).await;
         // 村 grants the consultancy WRITE without text access.

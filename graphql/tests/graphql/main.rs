@@ -1,6 +1,6 @@
 //! Integration tests of the GraphQL schema, executed in-process (`schema.execute` with the caller in
 //! the request data, as the server does), no HTTP. Tests touching storage run on SQLite and
-//! PostgreSQL (`taisho_app::testing::backend_test!`).
+//! PostgreSQL (`taisho_testkit::backend_test!`).
 
 mod accounts;
 mod analysis_flow;
@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use taisho_app::auth::Caller;
 use taisho_app::engine::Engine;
 use taisho_app::records::{Access, OrgKind, Principal, Role};
-use taisho_app::testing::{Mode, Store, TestDb, provision};
 use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
 use taisho_graphql::{Api, SchemaConfig};
+use taisho_testkit::{Store, Tenants, TestDb, char_class_engine};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const KEY_SECRET: &[u8] = b"graphql test key secret, at least 32 bytes";
@@ -32,7 +32,7 @@ pub fn engine() -> Arc<Engine> {
 pub fn services(store: &Store) -> Services {
     Services::new(
         store.clone(),
-        engine(),
+        char_class_engine(),
         taisho_guideline::EditionId::DEFAULT,
         &ServicesConfig::with_key_secret(KEY_SECRET),
     )
@@ -68,31 +68,22 @@ pub async fn world(db: TestDb) -> World {
 
 pub async fn world_with(db: TestDb, config: SchemaConfig) -> World {
     let services = services(&db.store);
-    let tag = uuid::Uuid::now_v7().simple().to_string();
     let hash = services
         .accounts()
         .hasher()
         .hash(PASSWORD)
         .await
         .expect("hash");
-    let tx = db.store.begin_system(Mode::Write).await.expect("system tx");
+    let tenants = Tenants::begin(&db.store).await.with_password_hash(hash);
+    let tag = tenants.tag().to_owned();
     let mut n = 0;
     let mut body = async |kind: OrgKind, name: &str, prefecture: Option<OrgId>| -> Body {
-        let id = provision::create_organisation(&tx, kind, name, prefecture)
-            .await
-            .expect("org");
+        let id = tenants.organisation(kind, name, prefecture).await;
         let mut users = Vec::new();
         for role in [Role::Admin, Role::Editor, Role::Viewer] {
             n += 1;
-            let email = format!("{}{n}-{tag}@example.jp", role.as_str());
-            let u =
-                provision::create_user(&tx, &email, &format!("{}{n}", role.as_str()), Some(&hash))
-                    .await
-                    .expect("user");
-            provision::add_membership(&tx, u, id, role)
-                .await
-                .expect("membership");
-            users.push(u);
+            let who = format!("{}{n}", role.as_str());
+            users.push(tenants.member(id, role, &who, &who).await.id);
         }
         Body {
             id,
@@ -106,7 +97,7 @@ pub async fn world_with(db: TestDb, config: SchemaConfig) -> World {
     let town_b = body(OrgKind::Municipality, "テスト村", Some(prefecture.id)).await;
     let consultancy = body(OrgKind::Consultancy, "テスト研究所", None).await;
     let foreign = body(OrgKind::Municipality, "よその市", None).await;
-    tx.commit().await.expect("commit");
+    tenants.commit().await;
     // The grant is the town's own act, in its admin's scope.
     let scope = services
         .scope_of(&Principal::User {

@@ -6,7 +6,7 @@ use taisho_app::records::Access;
 
 use super::*;
 
-taisho_app::testing::backend_test! {
+taisho_testkit::backend_test! {
     async fn viewer_organisations_and_keys(db) {
         let w = world(db).await;
         let admin = w.session(w.prefecture.admin, w.prefecture.id);

@@ -4,7 +4,7 @@
 //! cargo run --release -p taisho-app --example queue_bench -- --bodies 200 [--threads N] [--backend sqlite|postgres|both]
 //! ```
 //!
-//! Per backend: a fresh migrated database (the store's test harness; PostgreSQL from
+//! Per backend: a fresh migrated database (`taisho-testkit`; PostgreSQL from
 //! `TAISHO_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432/test`, as the runtime role), one
 //! organisation per body (each body is its own tenant, as in production), every body uploaded
 //! through `upload_version` (engine read + version + job in one transaction), then a worker pool
@@ -16,9 +16,9 @@ use taisho_app::documents::{DocumentRef, Upload};
 use taisho_app::runtime::{WorkerConfig, Workers, job_counts};
 use taisho_app::{Services, ServicesConfig};
 use taisho_guideline::{Catalog, EditionId};
-use taisho_store::testing::{TestDb, fresh};
 use taisho_store::{Backend, Mode, OrgKind, Principal, provision, scope_for};
 use taisho_synth as synth;
+use taisho_testkit::testdb::{TestDb, fresh};
 use taisho_worker::PoolConfig;
 
 struct Args {

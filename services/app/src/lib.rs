@@ -22,8 +22,5 @@ pub mod services;
 pub mod sessions;
 pub mod throttle;
 
-#[cfg(feature = "testing")]
-pub mod testing;
-
 pub use error::{AppError, Result};
 pub use services::{Services, ServicesConfig};

@@ -8,10 +8,10 @@ use taisho_store::{Store, TenantScope};
 
 use crate::accounts::{Accounts, PasswordConfig};
 use crate::analyses::Analyses;
-use crate::engine::Engine;
 use crate::audit::AuditLog;
 use crate::diff::Diffs;
 use crate::documents::Documents;
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::grants::Grants;
 use crate::keys::{ApiKeys, KeyConfig};

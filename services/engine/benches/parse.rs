@@ -7,25 +7,16 @@
     reason = "the I/O-free rule (clippy.toml) is for the library; the bench reads the seeds"
 )]
 
-use std::path::PathBuf;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use taisho_engine::Limits;
+use taisho_testkit::{SEEDS, seed_bytes};
 
+/// (prefix, bytes) of every seed.
 fn seeds() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let mut out: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("seeds at {}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy()[..3].to_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect();
-    out.sort();
-    out
+    SEEDS
+        .iter()
+        .map(|p| ((*p).to_owned(), seed_bytes(p)))
+        .collect()
 }
 
 fn parse(c: &mut Criterion) {

@@ -14,11 +14,11 @@
 //!
 //! The model must have been prepared with the same tokenizer ([`PreparedModel::new`]).
 
+use crate::Tokenizer;
 use crate::analysis::{self, Analysis, PreparedModel};
 use crate::document::Document;
 use crate::error::EngineError;
 use crate::limits::Limits;
-use crate::Tokenizer;
 use crate::tokenize::{self, Tokens};
 
 /// A step of the pipeline, in the order they run.

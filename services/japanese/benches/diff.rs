@@ -2,7 +2,6 @@
 //! `compare` is the diff alone (target < 5 ms); `tokenize_and_compare` adds tokenising both.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use taisho_engine::diff;
@@ -11,18 +10,7 @@ use taisho_engine::{Document, Limits};
 use taisho_japanese::JapaneseTokenizer;
 
 fn read_seed(prefix: &str) -> Document {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let path = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("seeds at {}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        })
-        .unwrap_or_else(|| panic!("no seed {prefix}"));
-    let bytes = std::fs::read(path).expect("seed readable");
+    let bytes = taisho_testkit::seed_bytes(prefix);
     taisho_engine::read(&bytes, None, &Limits::default()).expect("seed reads")
 }
 

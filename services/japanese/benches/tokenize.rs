@@ -14,31 +14,17 @@
 
 use std::borrow::Cow;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use lindera_dictionary::viterbi::Lattice;
 use taisho_engine::{Document, Limits, Tokenizer};
 use taisho_japanese::JapaneseTokenizer;
+use taisho_testkit::{SEEDS, seed_name, seed_text};
 
+/// (file name, text) of every seed.
 fn seeds() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("seeds at {}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-            let text = std::fs::read_to_string(&p).expect("seed is UTF-8");
-            (name.unwrap_or_default(), text)
-        })
-        .collect()
+    SEEDS.iter().map(|p| (seed_name(p), seed_text(p))).collect()
 }
 
 /// Everything the three measured passes need, prepared once.

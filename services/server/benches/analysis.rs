@@ -2,28 +2,12 @@
 //! (the share of tokenisation). Target: seed 003 (about 25,000 characters, both layers) under
 //! 50 ms.
 
-use std::path::PathBuf;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use taisho_engine::Limits;
 use taisho_engine::analysis::{self, PreparedModel};
 use taisho_guideline::{Catalog, EditionId};
 use taisho_japanese::JapaneseTokenizer;
-
-fn seed(prefix: &str) -> Vec<u8> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let path = std::fs::read_dir(&dir)
-        .expect("the shared seeds beside the checkout")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        })
-        .expect("seed present");
-    std::fs::read(path).expect("seed readable")
-}
+use taisho_testkit::seed_bytes as seed;
 
 fn bench(c: &mut Criterion) {
     let tokenizer = JapaneseTokenizer::shared().expect("dictionary");

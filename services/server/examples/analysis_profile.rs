@@ -23,7 +23,7 @@ fn main() -> anyhow::Result<()> {
     let owned = synth::model_bases(&catalog);
     let bases: Vec<&str> = owned.iter().map(String::as_str).collect();
     // The seeds first (real policies), then the synthetic bodies.
-    let seeds_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    let seeds_dir = taisho_testkit::testdata().join("seeds");
     let mut corpus: Vec<String> = Vec::new();
     if std::env::var_os("SEEDS").is_some() {
         let mut seeds: Vec<_> = std::fs::read_dir(seeds_dir)?

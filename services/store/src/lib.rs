@@ -18,12 +18,9 @@ mod store;
 pub mod tenancy;
 pub mod users;
 
-#[cfg(feature = "test-switches")]
-pub mod testing;
-
 pub use error::{Result, StoreError};
 pub use model::*;
-pub use store::{Backend, Mode, Store, StoreOptions, Tx, migrate, pending_migrations};
+pub use store::{Backend, Mode, Store, StoreOptions, Tx, migrate, pending_migrations, sqlite_url};
 pub use tenancy::{Actor, Principal, TenantScope, scope_for};
 
 /// Re-exported so the worker and app crates use the same sea-orm as the store.

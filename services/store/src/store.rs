@@ -228,7 +228,7 @@ impl Store {
         Ok(())
     }
 
-    /// The raw pool, for the test harness and the worker's queue (which keeps its own SQL on the
+    /// The raw pool, for the test databases (`taisho-testkit`) and the worker's queue (which keeps its own SQL on the
     /// `jobs` table). Tenant tables must be reached through a [`Tx`].
     #[doc(hidden)]
     pub fn connection(&self) -> &DatabaseConnection {
@@ -395,7 +395,8 @@ fn connect_options(url: &str, options: &StoreOptions) -> ConnectOptions {
     opts
 }
 
-pub(crate) fn sqlite_url(path: &Path) -> String {
+/// The URL of the SQLite database file at `path`, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use taisho_store::testing::fresh;
 use taisho_store::{Backend, Mode, OrgKind, Principal, Tx, provision, scope_for};
+use taisho_testkit::testdb::fresh;
 use taisho_worker::{
     ClaimedJob, Handlers, JobError, JobHandler, JobOutput, JobSpec, PoolConfig, Progress, Queue,
     QueueError, WorkerPool, enqueue,

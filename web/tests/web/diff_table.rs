@@ -1,7 +1,7 @@
 //! The 新旧対照表.
 
-use taisho_engine::diff::{self, DocDiff};
 use taisho_engine::CharClassTokenizer;
+use taisho_engine::diff::{self, DocDiff};
 use taisho_engine::tokenize::tokenize;
 use taisho_engine::{Document, Limits};
 use taisho_web::diff_table_page;

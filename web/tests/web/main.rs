@@ -5,9 +5,9 @@ mod analysis;
 mod comparison;
 mod diff_table;
 
+use taisho_engine::CharClassTokenizer;
 use taisho_engine::analysis::PreparedModel;
 use taisho_engine::pipeline::{Analysed, Pipeline};
-use taisho_engine::CharClassTokenizer;
 use taisho_engine::{Document, Limits};
 use taisho_guideline::{Catalog, EditionId};
 

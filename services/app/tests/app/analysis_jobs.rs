@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use taisho_app::engine::{ANALYSIS_JOB, AnalysisHandler};
 use taisho_app::documents::{DocumentRef, Upload};
+use taisho_app::engine::{ANALYSIS_JOB, AnalysisHandler};
 use taisho_app::matrix::{self, MatrixQuery};
 use taisho_engine::Limits;
 use taisho_engine::analysis::FindingStatus;
@@ -21,7 +21,7 @@ fn of_prefecture(prefecture: taisho_domain::OrgId) -> MatrixQuery {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn seed_004_is_analysed_by_the_pool_and_the_coordinator_matrix_shows_it(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -85,7 +85,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_version_and_edition_never_get_two_results(db) {
         let store = &db.store;
         let b = bodies(store).await;

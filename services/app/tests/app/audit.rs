@@ -2,11 +2,12 @@
 
 use taisho_app::audit;
 use taisho_store::sea_orm::{ConnectionTrait, DbBackend, Statement};
-use taisho_store::{Access, Layers, Mode, NewVersion, StoreError, documents, grants, testing};
+use taisho_store::{Access, Layers, Mode, NewVersion, StoreError, documents, grants};
+use taisho_testkit::testdb;
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn document_reads_exports_and_grants_are_recorded_with_actor_and_organisations(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -83,7 +84,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_refusal_is_recorded_even_though_its_transaction_rolls_back(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -108,7 +109,7 @@ taisho_store::backend_test! {
 /// in the scope of the organisation's admin and in the system scope.
 #[tokio::test]
 async fn audit_rows_cannot_be_updated_or_deleted_on_postgres() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let store = &db.store;
     let accounts = accounts(store);
     let o = org(store, &accounts).await;
@@ -161,7 +162,7 @@ fn upload_of(
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn uploads_are_recorded_as_new_unchanged_or_refused_with_the_error_code(db) {
         use taisho_app::documents::DocumentRef;
         use crate::flow::{EDITION, seed};
@@ -213,7 +214,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn publication_changes_and_reanalyses_are_recorded(db) {
         use taisho_app::documents::DocumentRef;
         use crate::flow::{EDITION, seed};
@@ -256,7 +257,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn sign_ins_and_rejected_keys_carry_the_client_address(db) {
         let store = &db.store;
         let accounts = accounts(store);

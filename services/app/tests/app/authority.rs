@@ -7,7 +7,7 @@ use taisho_store::Access;
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_revoked_grant_or_lower_role_no_longer_covers_the_scope_before_it(db) {
         let store = &db.store;
         let accounts = accounts(store);

@@ -19,7 +19,7 @@ async fn demo_jobs(store: &Store, d: &demo::Demo) -> Vec<taisho_worker::JobRow> 
     out
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn demo_data_is_created_once_and_every_policy_is_analysed(db) {
         let store = &db.store;
         // On PostgreSQL the tests of one run share a database and the demo accounts are fixed:

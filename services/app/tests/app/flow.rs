@@ -1,39 +1,17 @@
 //! Helpers of the upload → job → analysis tests.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use taisho_app::engine::Engine;
 use taisho_app::runtime::{WorkerConfig, Workers};
 use taisho_domain::{JobId, OrgId, UserId};
 use taisho_engine::Limits;
 use taisho_guideline::EditionId;
-use taisho_store::{Mode, OrgKind, Principal, Role, Store, TenantScope, provision, scope_for};
+use taisho_store::{OrgKind, Role, Store};
+use taisho_testkit::Tenants;
+pub use taisho_testkit::{engine, seed, testdata, user_scope, worker_scope};
 use taisho_worker::{JobRow, JobState, PoolConfig, Queue};
 
 pub const EDITION: EditionId = EditionId::DEFAULT;
-
-pub fn shared_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        dir.join("seeds").is_dir(),
-        "the shared data is missing: expected {} beside the checkout",
-        dir.display()
-    );
-    dir
-}
-
-/// The bytes of the seed whose file name starts with `prefix` (e.g. `"004"`).
-pub fn seed(prefix: &str) -> (String, Vec<u8>) {
-    let dir = shared_dir().join("seeds");
-    let entry = std::fs::read_dir(&dir)
-        .expect("seeds directory")
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .unwrap_or_else(|| panic!("no seed {prefix}"));
-    let name = entry.file_name().to_string_lossy().into_owned();
-    (name, std::fs::read(entry.path()).expect("seed bytes"))
-}
 
 /// A prefecture with one member body; an editor of the member and a coordinator (viewer) of the
 /// prefecture.
@@ -47,33 +25,20 @@ pub struct Bodies {
 }
 
 pub async fn bodies(store: &Store) -> Bodies {
-    let t = crate::tag();
-    let tx = store.begin_system(Mode::Write).await.expect("system tx");
-    let prefecture =
-        provision::create_organisation(&tx, OrgKind::Prefecture, &format!("県{t}"), None)
-            .await
-            .expect("prefecture");
-    let member = provision::create_organisation(
-        &tx,
-        OrgKind::Municipality,
-        &format!("市{t}"),
-        Some(prefecture),
-    )
-    .await
-    .expect("member");
-    let user = async |who: &str, org: OrgId, role: Role| {
-        let u = provision::create_user(&tx, &format!("{who}-{t}@example.jp"), who, None)
-            .await
-            .expect("user");
-        provision::add_membership(&tx, u, org, role)
-            .await
-            .expect("membership");
-        u
-    };
+    let tenants = Tenants::begin(store).await;
+    let t = tenants.tag().to_owned();
+    let prefecture = tenants
+        .organisation(OrgKind::Prefecture, &format!("県{t}"), None)
+        .await;
+    let member = tenants
+        .organisation(OrgKind::Municipality, &format!("市{t}"), Some(prefecture))
+        .await;
+    let user =
+        async |who: &str, org: OrgId, role: Role| tenants.member(org, role, who, who).await.id;
     let editor = user("editor", member, Role::Editor).await;
     let viewer = user("viewer", member, Role::Viewer).await;
     let coordinator = user("coordinator", prefecture, Role::Viewer).await;
-    tx.commit().await.expect("commit");
+    tenants.commit().await;
     Bodies {
         prefecture,
         member,
@@ -81,16 +46,6 @@ pub async fn bodies(store: &Store) -> Bodies {
         viewer,
         coordinator,
     }
-}
-
-pub async fn user_scope(store: &Store, user: UserId, org: OrgId) -> TenantScope {
-    crate::scope(store, user, org).await
-}
-
-pub async fn worker_scope(store: &Store, org: OrgId) -> TenantScope {
-    scope_for(&Principal::Worker { org }, store)
-        .await
-        .expect("scope")
 }
 
 /// The jobs of `org` (system view).
@@ -102,18 +57,6 @@ pub async fn jobs_of(store: &Store, org: OrgId) -> Vec<JobRow> {
         .into_iter()
         .filter(|j| j.org_id == org)
         .collect()
-}
-
-/// The process-wide engine over the IPADIC tokenizer (the binary builds its own the same way).
-pub fn engine() -> std::sync::Arc<Engine> {
-    static ENGINE: std::sync::OnceLock<std::sync::Arc<Engine>> = std::sync::OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let tokenizer =
-                taisho_japanese::JapaneseTokenizer::shared().expect("the IPADIC dictionary builds");
-            std::sync::Arc::new(Engine::new(tokenizer))
-        })
-        .clone()
 }
 
 /// A pool of two threads with a short poll, so tests do not wait on idle sleeps.

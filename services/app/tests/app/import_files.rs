@@ -3,13 +3,13 @@
 use taisho_app::import::{Outcome, collect_files, import_files, resolve_org};
 use taisho_store::{Mode, documents};
 
-use crate::flow::{EDITION, bodies, jobs_of, shared_dir, worker_scope};
+use crate::flow::{EDITION, bodies, jobs_of, testdata, worker_scope};
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn importing_the_seeds_loads_each_file_once(db) {
         let store = &db.store;
         let b = bodies(store).await;
-        let files = collect_files(&[shared_dir().join("seeds")]).expect("files");
+        let files = collect_files(&[testdata().join("seeds")]).expect("files");
         assert_eq!(files.len(), 5, "README is skipped: {files:?}");
 
         let mut lines = Vec::new();

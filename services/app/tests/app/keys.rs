@@ -10,7 +10,7 @@ use taisho_store::{Access, Backend, Mode, StoreError, documents};
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn keys_have_the_prefix_format_and_at_least_256_random_bits(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -44,7 +44,7 @@ taisho_store::backend_test! {
 }
 
 /// Everything the database holds about keys and the audit log, as text.
-async fn dump(db: &taisho_store::testing::TestDb) -> Vec<u8> {
+async fn dump(db: &taisho_testkit::TestDb) -> Vec<u8> {
     match db.backend() {
         Backend::Sqlite => {
             let path = db.url.trim_start_matches("sqlite://");
@@ -85,7 +85,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_key_is_shown_once_and_the_database_holds_only_its_keyed_hash(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -112,7 +112,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn malformed_unknown_wrong_expired_and_revoked_keys_are_rejected_alike(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -173,7 +173,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_read_key_cannot_write_and_a_write_key_can(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -212,7 +212,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn last_used_is_recorded_at_most_once_a_minute(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -232,7 +232,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn only_admins_manage_keys_and_the_lifecycle_is_audited(db) {
         let store = &db.store;
         let accounts = accounts(store);

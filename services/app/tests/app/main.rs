@@ -1,5 +1,5 @@
 //! Integration tests of the accounts, API keys and audit use-cases; those touching the database run
-//! on SQLite and PostgreSQL (`taisho_store::backend_test!`).
+//! on SQLite and PostgreSQL (`taisho_testkit::backend_test!`).
 
 mod analysis_jobs;
 mod audit;
@@ -28,7 +28,9 @@ use taisho_app::keys::{ApiKeys, KeyConfig};
 use taisho_app::{Services, ServicesConfig};
 use taisho_domain::{OrgId, UserId};
 use taisho_store::audit::AuditEntry;
-use taisho_store::{Mode, OrgKind, Principal, Role, Store, TenantScope, provision, scope_for};
+use taisho_store::{Mode, OrgKind, Principal, Role, Store, scope_for};
+use taisho_testkit::Tenants;
+pub use taisho_testkit::{tag, user_scope as scope};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const SERVER_SECRET: &[u8] = b"test server secret, 32 bytes or more!!";
@@ -57,12 +59,7 @@ pub fn api_keys(store: &Store) -> ApiKeys {
 
 /// The use-cases over `store`, with an engine whose tokenizer needs no dictionary.
 pub fn services(store: &Store) -> Services {
-    services_with(
-        store,
-        Arc::new(Engine::new(Arc::new(
-            taisho_engine::CharClassTokenizer,
-        ))),
-    )
+    services_with(store, taisho_testkit::char_class_engine())
 }
 
 /// The use-cases over `store` with `engine`.
@@ -76,54 +73,25 @@ pub fn services_with(store: &Store, engine: Arc<Engine>) -> Services {
     .expect("services")
 }
 
-/// Fresh ids per call: on PostgreSQL the tests of one run share a database.
-pub fn tag() -> String {
-    uuid::Uuid::now_v7().simple().to_string()
-}
-
 pub async fn org(store: &Store, accounts: &Accounts) -> Org {
-    let t = tag();
     let hash = accounts.hasher().hash(PASSWORD).await.expect("hash");
-    let tx = store.begin_system(Mode::Write).await.expect("system tx");
-    let id = provision::create_organisation(&tx, OrgKind::Municipality, &format!("町{t}"), None)
-        .await
-        .expect("org");
-    let mut users = Vec::new();
-    for (who, role) in [
-        ("admin", Role::Admin),
-        ("editor", Role::Editor),
-        ("viewer", Role::Viewer),
-    ] {
-        let email = format!("{who}-{t}@example.jp");
-        let u = provision::create_user(&tx, &email, who, Some(&hash))
-            .await
-            .expect("user");
-        provision::add_membership(&tx, u, id, role)
-            .await
-            .expect("membership");
-        users.push((u, email));
-    }
-    tx.commit().await.expect("commit");
+    let tenants = Tenants::begin(store).await.with_password_hash(hash);
+    let name = format!("町{}", tenants.tag());
+    let id = tenants
+        .organisation(OrgKind::Municipality, &name, None)
+        .await;
+    let admin = tenants.member(id, Role::Admin, "admin", "admin").await;
+    let editor = tenants.member(id, Role::Editor, "editor", "editor").await;
+    let viewer = tenants.member(id, Role::Viewer, "viewer", "viewer").await;
+    tenants.commit().await;
     Org {
         id,
-        admin: users[0].0,
-        admin_email: users[0].1.clone(),
-        editor: users[1].0,
-        viewer: users[2].0,
-        viewer_email: users[2].1.clone(),
+        admin: admin.id,
+        admin_email: admin.email,
+        editor: editor.id,
+        viewer: viewer.id,
+        viewer_email: viewer.email,
     }
-}
-
-pub async fn scope(store: &Store, user: UserId, org: OrgId) -> TenantScope {
-    scope_for(
-        &Principal::User {
-            user,
-            acting_org: Some(org),
-        },
-        store,
-    )
-    .await
-    .expect("scope")
 }
 
 /// The audit log of `org`, newest first, as its admin sees it.

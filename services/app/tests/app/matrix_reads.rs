@@ -69,7 +69,7 @@ async fn analysed(
 
 const CYCLE: [&str; 4] = ["covered", "weakened", "omitted", "out_of_scope"];
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn matrix_reads_compact_summaries_with_filters_and_coverage(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -221,7 +221,7 @@ fn catalog_lists_editions_items_and_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "timing; run explicitly"]
 async fn matrix_of_60_bodies_is_fast_under_32_concurrent_callers() {
-    let db = taisho_store::testing::postgres().await;
+    let db = taisho_testkit::testdb::postgres().await;
     let store = &db.store;
     let b = bodies(store).await;
     let tx = store.begin_system(Mode::Write).await.expect("system");

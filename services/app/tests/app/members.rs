@@ -6,7 +6,7 @@ use taisho_store::{Role, StoreError};
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn an_admin_creates_adds_promotes_and_removes_members_with_audit_entries(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -57,7 +57,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn editors_viewers_and_strangers_cannot_manage_members_and_are_audited(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -120,7 +120,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_last_admin_can_be_neither_removed_nor_demoted(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -136,7 +136,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn weak_passwords_and_duplicate_emails_are_refused(db) {
         let store = &db.store;
         let accounts = accounts(store);

@@ -29,7 +29,7 @@ fn upload(org: taisho_domain::OrgId, document: DocumentRef, bytes: Vec<u8>) -> U
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn documents_and_versions_are_listed_and_foreign_ids_look_missing(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -88,7 +88,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn analysis_reads_as_typed_findings_and_hides_text_of_unpublished_documents(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -196,7 +196,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn diff_of_two_versions_gives_rows_with_marked_spans_and_needs_text_access(db) {
         let store = &db.store;
         let b = bodies(store).await;

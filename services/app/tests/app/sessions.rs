@@ -15,19 +15,13 @@ fn sessions(store: &Store, config: SessionConfig) -> Sessions {
 }
 
 /// Runs `sql` as the database owner (tests only: moves times, disables users).
-async fn admin_exec(db: &taisho_store::testing::TestDb, sql: &str) {
+async fn admin_exec(db: &taisho_testkit::TestDb, sql: &str) {
     match db.backend() {
         Backend::Sqlite => {
             db.store.connection().execute_unprepared(sql).await.unwrap();
         }
         Backend::Postgres => {
-            let name = db.url.rsplit('/').next().unwrap();
-            let url = taisho_store::testing::pg_url_as(
-                &taisho_store::testing::pg_admin_url(),
-                "postgres",
-                name,
-            );
-            let admin = taisho_store::sea_orm::Database::connect(url.as_str())
+            let admin = taisho_store::sea_orm::Database::connect(db.owner_url())
                 .await
                 .unwrap();
             admin
@@ -42,14 +36,14 @@ async fn admin_exec(db: &taisho_store::testing::TestDb, sql: &str) {
     }
 }
 
-fn uuid_literal(db: &taisho_store::testing::TestDb, id: uuid::Uuid) -> String {
+fn uuid_literal(db: &taisho_testkit::TestDb, id: uuid::Uuid) -> String {
     match db.backend() {
         Backend::Sqlite => format!("X'{}'", id.simple()),
         Backend::Postgres => format!("'{id}'"),
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn signing_in_opens_a_session_that_resolves_to_the_user(db) {
         let store = &db.store;
         let s = sessions(store, SessionConfig::default());
@@ -86,7 +80,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn wrong_passwords_and_bad_tokens_are_refused_alike(db) {
         let store = &db.store;
         let s = sessions(store, SessionConfig::default());
@@ -101,7 +95,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn signed_out_sessions_no_longer_resolve(db) {
         let store = &db.store;
         let s = sessions(store, SessionConfig::default());
@@ -119,7 +113,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn sessions_expire_when_idle_and_slide_when_used(db) {
         let store = &db.store;
         let config = SessionConfig {
@@ -140,7 +134,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn sessions_end_at_the_absolute_limit_even_when_used(db) {
         let store = &db.store;
         let o = org(store, &accounts(store)).await;
@@ -164,7 +158,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn disabled_or_removed_users_lose_their_sessions(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -194,7 +188,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn on_postgres_a_scope_sees_only_its_own_sessions_and_cannot_write_them(db) {
         let store = &db.store;
         if db.backend() != Backend::Postgres {

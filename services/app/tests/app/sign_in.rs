@@ -7,7 +7,7 @@ use taisho_store::{Backend, Mode, Principal, Role, provision};
 
 use super::*;
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_member_signs_in_for_their_organisation_and_it_is_audited(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -31,7 +31,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn wrong_password_unknown_user_disabled_user_and_foreign_org_fail_alike(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -104,7 +104,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_user_of_several_organisations_must_choose_one(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -125,7 +125,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn twenty_concurrent_sign_ins_with_cap_two_never_hash_more_than_two_at_once(db) {
         let store = &db.store;
         let accounts = Accounts::new(

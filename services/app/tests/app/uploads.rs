@@ -1,8 +1,8 @@
 //! Uploads: a version and its analysis job in one transaction, idempotent by content.
 
 use taisho_app::AppError;
-use taisho_app::engine::unique_key;
 use taisho_app::documents::{DocumentRef, Upload, prepare_upload, record_upload};
+use taisho_app::engine::unique_key;
 use taisho_store::{Layers, Mode, StoreError, documents};
 use taisho_worker::JobState;
 
@@ -26,7 +26,7 @@ fn new_doc() -> DocumentRef {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn upload_of_a_seed_creates_a_version_and_one_queued_job(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -53,7 +53,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn identical_upload_creates_neither_version_nor_job(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -85,7 +85,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn bad_upload_stores_nothing(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -109,7 +109,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn upload_needs_write_access_and_hides_foreign_orgs(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -144,7 +144,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn uploads_with_injected_rollbacks_leave_exactly_one_job_per_committed_upload(db) {
         let store = &db.store;
         let b = bodies(store).await;
@@ -192,7 +192,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn exporting_a_version_is_recorded_in_the_audit_log(db) {
         let store = &db.store;
         let b = bodies(store).await;

@@ -25,7 +25,7 @@ fn assert_invalid<T: std::fmt::Debug>(r: Result<T, AppError>, message: &str) {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn api_key_names_are_trimmed_bounded_and_free_of_control_characters(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -57,7 +57,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn user_emails_and_display_names_are_refused_before_the_store(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -114,7 +114,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn sign_in_and_add_member_with_an_impossible_email_fail_cleanly(db) {
         let store = &db.store;
         let accounts = accounts(store);
@@ -146,7 +146,7 @@ fn upload(org: taisho_domain::OrgId, title: &str, file_name: Option<&str>) -> Up
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn upload_titles_and_file_names_are_refused_before_the_store(db) {
         let store = &db.store;
         let b = bodies(store).await;

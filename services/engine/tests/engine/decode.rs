@@ -7,7 +7,7 @@ use taisho_engine::markup::to_text;
 use taisho_engine::text::MappedText;
 use taisho_engine::{Document, Encoding, EngineError, Format, Limits};
 
-use crate::{SEEDS, seed, shared_dir};
+use crate::{SEEDS, seed, testdata};
 
 fn seed_text(prefix: &str) -> String {
     String::from_utf8(seed(prefix)).expect("seeds are UTF-8")
@@ -193,7 +193,7 @@ fn undecodable_inputs_name_the_problem() {
 
 #[test]
 fn real_pdf_and_docx_files_are_refused_by_kind() {
-    let fixtures = shared_dir().join("fixtures");
+    let fixtures = testdata().join("fixtures");
     for (dir, ext, kind) in [("pdf", "pdf", "PDF"), ("docx", "docx", "ZIP")] {
         let path = fixtures
             .join(dir)

@@ -147,7 +147,7 @@ const NOT_NOTATION: &[(&str, &str)] = &[
 ];
 
 fn outline_part5() -> String {
-    let outline = std::fs::read_to_string(crate::shared_dir().join("guideline/outline.md"))
+    let outline = std::fs::read_to_string(crate::testdata().join("guideline/outline.md"))
         .expect("outline readable");
     let start = outline.find("## Part 5.").expect("outline has a Part 5");
     let end = outline[start..]

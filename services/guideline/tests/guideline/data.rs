@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use taisho_guideline::{Catalog, EditionId, Kind, Layer, Modality, Status};
 
-use crate::shared_dir;
+use crate::testdata;
 
 fn r5_3() -> Catalog {
     Catalog::builtin(EditionId::R5_3).expect("built-in R5.3 loads")
@@ -14,7 +14,7 @@ fn r5_3() -> Catalog {
 
 /// IDs in the first column of the outline's table rows.
 fn outline_ids() -> BTreeSet<String> {
-    let text = std::fs::read_to_string(shared_dir().join("guideline/outline.md")).expect("outline");
+    let text = std::fs::read_to_string(testdata().join("guideline/outline.md")).expect("outline");
     text.lines()
         .filter_map(|line| line.strip_prefix("| "))
         .filter_map(|rest| rest.split(" |").next())
@@ -56,7 +56,7 @@ fn every_outline_id_exists_in_r5_3_or_in_the_edition_that_introduced_it() {
 #[test]
 fn every_seed_label_id_exists_in_r5_3() {
     let text =
-        std::fs::read_to_string(shared_dir().join("eval/seed-labels.tsv")).expect("seed labels");
+        std::fs::read_to_string(testdata().join("eval/seed-labels.tsv")).expect("seed labels");
     let catalog = r5_3();
     let mut checked = 0;
     for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {

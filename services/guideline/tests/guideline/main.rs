@@ -7,16 +7,8 @@ mod validation;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// `../shared` beside the checkout: the outline and the seed labels the catalog must cover.
-pub fn shared_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        dir.join("guideline/outline.md").is_file(),
-        "the shared data is missing: expected {} beside the checkout",
-        dir.display()
-    );
-    dir
-}
+/// The repository's test data: the outline and the seed labels the catalog must cover.
+pub use taisho_testkit::testdata;
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);

@@ -29,34 +29,8 @@ pub fn segment(tokenizer: &JapaneseTokenizer, text: &str) -> Vec<Morpheme> {
     out
 }
 
-/// `../shared` beside the checkout: the real seeds.
-pub fn shared_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        dir.join("seeds").is_dir(),
-        "the shared data is missing: expected {} beside the checkout",
-        dir.display()
-    );
-    dir
-}
-
-/// The text of the seed whose file name starts with `prefix` (e.g. `"004"`).
-pub fn seed(prefix: &str) -> String {
-    let dir = shared_dir().join("seeds");
-    let path = std::fs::read_dir(&dir)
-        .expect("seeds dir readable")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        })
-        .unwrap_or_else(|| panic!("no seed {prefix} in {}", dir.display()));
-    std::fs::read_to_string(path).expect("seed is UTF-8")
-}
-
-pub const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
+// The real seeds of the repository's test data; `seed(prefix)` is the seed's text.
+pub use taisho_testkit::{SEEDS, seed_text as seed};
 
 /// A fresh, empty directory under the system temp dir, unique to this call.
 pub fn fresh_temp_dir(label: &str) -> PathBuf {

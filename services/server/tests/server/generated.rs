@@ -7,46 +7,18 @@
 //! never goes stale) or if any other case fails.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 
 use taisho_engine::Limits;
-use taisho_engine::analysis::{self, FindingStatus, PreparedModel};
-use taisho_guideline::{Catalog, EditionId, Layer};
-use taisho_japanese::JapaneseTokenizer;
+use taisho_engine::analysis::{self, FindingStatus};
+use taisho_guideline::Layer;
 use taisho_synth::{self as synth, Case, EditKind, ExpectedStatus};
+use taisho_testkit::analyser as setup;
 
 /// Cases the analysis is known to get wrong, with why. Keep each reason specific.
 const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
-struct Setup {
-    tokenizer: Arc<JapaneseTokenizer>,
-    model: PreparedModel,
-}
-
-fn setup() -> &'static Setup {
-    static SETUP: OnceLock<Setup> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        let tokenizer = JapaneseTokenizer::shared().expect("the IPADIC dictionary builds");
-        let catalog = Catalog::builtin(EditionId::DEFAULT).expect("built-in catalog");
-        let model = PreparedModel::new(&catalog, tokenizer.as_ref()).expect("model prepares");
-        Setup { tokenizer, model }
-    })
-}
-
 fn seed_004() -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let path = std::fs::read_dir(&dir)
-        .expect("the shared seeds beside the checkout")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("004") && n.ends_with(".txt"))
-        })
-        .expect("seed 004");
-    std::fs::read_to_string(path).expect("seed 004 readable as UTF-8")
+    taisho_testkit::seed_text("004")
 }
 
 /// Item → (status, reason kinds, terms of every reason) for the 基本方針 items.

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use taisho_app::runtime::Backend;
-use taisho_app::testing;
 use taisho_server::config::{Config, Environment, Flags, StoreFlags};
 use taisho_server::{RunningServer, start};
+use taisho_testkit::testdb;
 
 const KEY_SECRET: &str = "test-key-secret-of-at-least-thirty-two-bytes";
 
@@ -24,26 +24,12 @@ struct Harness {
     store_location: taisho_app::runtime::StoreLocation,
 }
 
-async fn pg_url() -> String {
-    let name = testing::pg_create_database().await.expect("PostgreSQL");
-    let admin = testing::pg_admin_url();
-    let admin_user = admin
-        .split_once("://")
-        .and_then(|(_, r)| r.rsplit_once('@'))
-        .map(|(u, _)| u.split(':').next().unwrap_or("postgres").to_owned())
-        .unwrap_or_else(|| "postgres".to_owned());
-    taisho_app::runtime::migrate(&testing::pg_url_as(&admin, &admin_user, &name))
-        .await
-        .expect("migrating the test database");
-    testing::pg_url_as(&admin, "taisho_app", &name)
-}
-
 /// A demo service with one member body, one worker thread, development mode; `tweak` adjusts.
 async fn harness(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Harness {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => Some(pg_url().await),
+        Backend::Postgres => Some(testdb::pg_migrated_database().await.expect("PostgreSQL")),
     };
     let flags = Flags {
         store: StoreFlags {

@@ -1,48 +1,17 @@
 //! The analysis on the five real seeds with the real tokenizer: the accuracy targets of
-//! `taisho eval ../shared/eval/seed-labels.tsv` and a snapshot of each seed's findings.
+//! `taisho eval testdata/eval/seed-labels.tsv` and a snapshot of each seed's findings.
 
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use taisho_engine::analysis::{self, Analysis, FindingStatus, PreparedModel};
+use taisho_engine::analysis::{self, Analysis, FindingStatus};
 use taisho_engine::{Limits, Tokenizer};
-use taisho_guideline::{Catalog, EditionId};
-use taisho_japanese::JapaneseTokenizer;
-
-struct Setup {
-    tokenizer: Arc<JapaneseTokenizer>,
-    model: PreparedModel,
-}
-
-fn setup() -> &'static Setup {
-    static SETUP: OnceLock<Setup> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        let tokenizer = JapaneseTokenizer::shared().expect("the IPADIC dictionary builds");
-        let catalog = Catalog::builtin(EditionId::DEFAULT).expect("built-in catalog");
-        let model = PreparedModel::new(&catalog, tokenizer.as_ref()).expect("model prepares");
-        Setup { tokenizer, model }
-    })
-}
-
-fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
-fn seed_name(prefix: &str) -> String {
-    std::fs::read_dir(shared_dir().join("seeds"))
-        .expect("the shared seeds beside the checkout")
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .find(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        .unwrap_or_else(|| panic!("no seed {prefix}"))
-}
+use taisho_testkit::{analyser as setup, seed_bytes, seed_name, testdata};
 
 fn analyse(prefix: &str) -> Analysis {
     let s = setup();
     let name = seed_name(prefix);
-    let bytes = std::fs::read(shared_dir().join("seeds").join(&name)).expect("seed readable");
+    let bytes = seed_bytes(prefix);
     let limits = Limits::default();
     let doc = taisho_engine::read(&bytes, Some(&name), &limits).expect("seed reads");
     let toks = taisho_engine::tokenize::tokenize(&doc, s.tokenizer.as_ref(), &limits)
@@ -53,11 +22,11 @@ fn analyse(prefix: &str) -> Analysis {
 #[test]
 fn seed_labels_meet_the_accuracy_targets() {
     let s = setup();
-    let dir = shared_dir().join("eval");
+    let dir = testdata().join("eval");
     let tsv = std::fs::read_to_string(dir.join("seed-labels.tsv")).expect("labels readable");
     let report = taisho_eval::run(
         &tsv,
-        |seed| std::fs::read(shared_dir().join("seeds").join(seed)).map_err(|e| e.to_string()),
+        |seed| std::fs::read(testdata().join("seeds").join(seed)).map_err(|e| e.to_string()),
         s.tokenizer.as_ref() as &dyn Tokenizer,
         &s.model,
         &Limits::default(),
@@ -158,7 +127,7 @@ fn every_weakened_finding_has_evidence() {
 fn analysing_003_is_fast() {
     let s = setup();
     let name = seed_name("003");
-    let bytes = std::fs::read(shared_dir().join("seeds").join(&name)).expect("seed readable");
+    let bytes = seed_bytes("003");
     let limits = Limits::default();
     let mut best = (Duration::MAX, Duration::MAX, Duration::MAX);
     for _ in 0..5 {

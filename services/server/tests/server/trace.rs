@@ -13,9 +13,9 @@ use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use serde_json::{Value, json};
 use taisho_app::runtime::Backend;
-use taisho_app::testing;
 use taisho_server::config::{Config, Flags, StoreFlags};
 use taisho_server::start;
+use taisho_testkit::testdb;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 const KEY_SECRET: &str = "test-key-secret-of-at-least-thirty-two-bytes";
@@ -81,24 +81,8 @@ fn telemetry() -> &'static Telemetry {
     })
 }
 
-async fn pg_url() -> String {
-    let name = testing::pg_create_database().await.expect("PostgreSQL");
-    let admin = testing::pg_admin_url();
-    let admin_user = admin
-        .split_once("://")
-        .and_then(|(_, r)| r.rsplit_once('@'))
-        .map(|(u, _)| u.split(':').next().unwrap_or("postgres").to_owned())
-        .unwrap_or_else(|| "postgres".to_owned());
-    taisho_app::runtime::migrate(&testing::pg_url_as(&admin, &admin_user, &name))
-        .await
-        .expect("migrating the test database");
-    testing::pg_url_as(&admin, "taisho_app", &name)
-}
-
 fn seed_bytes() -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/seeds")
-        .join(SEED);
+    let path = taisho_testkit::testdata().join("seeds").join(SEED);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -135,7 +119,7 @@ async fn upload_is_one_trace(backend: Backend) {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => Some(pg_url().await),
+        Backend::Postgres => Some(testdb::pg_migrated_database().await.expect("PostgreSQL")),
     };
     let flags = Flags {
         store: StoreFlags {

@@ -7,8 +7,9 @@ use taisho_domain::{ApiKeyId, OrgId, UserId};
 use taisho_store::keys::{self, NewKey};
 use taisho_store::{
     Access, Backend, Mode, Principal, Role, Store, StoreError, audit, members, provision,
-    scope_for, testing, users,
+    scope_for, users,
 };
+use taisho_testkit::testdb;
 
 use crate::common::{World, user_scope};
 
@@ -118,7 +119,7 @@ async fn probe_foreign_accounts(store: &Store, w: &World) {
     assert!(key_scope.can_write(w.consultancy), "the key was revoked");
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn foreign_memberships_and_keys_are_indistinguishable_from_missing_ones(db) {
         let w = World::build(&db.store, 1, 1).await;
         probe_foreign_accounts(&db.store, &w).await;
@@ -127,14 +128,14 @@ taisho_store::backend_test! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_memberships_and_keys_stay_hidden_with_row_level_security_alone() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let w = World::build(&db.store, 1, 1).await;
     let rls_only = db.store.clone().without_app_filter();
     assert_eq!(rls_only.backend(), Backend::Postgres);
     probe_foreign_accounts(&rls_only, &w).await;
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn viewers_see_members_but_neither_change_them_nor_see_keys(db) {
         let store = &db.store;
         let w = World::build(store, 1, 0).await;
@@ -151,7 +152,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn admins_manage_members_but_keep_one_admin(db) {
         let store = &db.store;
         let w = World::build(store, 1, 1).await;
@@ -177,7 +178,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn keys_are_found_by_prefix_and_touched_at_most_once_per_interval(db) {
         let store = &db.store;
         let w = World::build(store, 1, 0).await;
@@ -217,7 +218,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn sign_in_credentials_list_memberships(db) {
         let store = &db.store;
         let t = uuid::Uuid::now_v7().simple().to_string();
@@ -241,7 +242,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn any_actor_can_append_to_the_audit_log_and_only_admins_read_it(db) {
         let store = &db.store;
         let w = World::build(store, 1, 0).await;
@@ -274,7 +275,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn audit_rows_cannot_be_updated_or_deleted(db) {
         use taisho_store::sea_orm::ConnectionTrait;
         let store = &db.store;
@@ -307,7 +308,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn audit_log_pages_filter_by_action_actor_and_time(db) {
         let store = &db.store;
         let w = World::build(store, 1, 1).await;

@@ -1,6 +1,7 @@
 use serde_json::json;
 use taisho_store::analyses::{self, Finding};
-use taisho_store::{AnalysisStatus, Mode, backend_test, documents};
+use taisho_store::{AnalysisStatus, Mode, documents};
+use taisho_testkit::{backend_test, testdb};
 
 use crate::common::{EDITION, World, user_scope, version};
 
@@ -52,7 +53,7 @@ backend_test! {
 /// wait for the upload, or the two deadlock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recording_an_analysis_is_not_blocked_by_an_upload_of_the_same_document_on_postgres() {
-    let db = taisho_store::testing::postgres().await;
+    let db = testdb::postgres().await;
     let w = World::build(&db.store, 1, 0).await;
     let s = user_scope(&db.store, w.members[0].admin).await;
     let doc = w.members[0].docs[0];

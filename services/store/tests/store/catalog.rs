@@ -1,9 +1,9 @@
 //! PostgreSQL catalog checks: the second lock is really there.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use taisho_store::testing;
+use taisho_testkit::testdb;
 
-async fn rows(db: &testing::TestDb, sql: &str) -> Vec<sea_orm::QueryResult> {
+async fn rows(db: &testdb::TestDb, sql: &str) -> Vec<sea_orm::QueryResult> {
     db.store
         .connection()
         .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
@@ -15,7 +15,7 @@ async fn rows(db: &testing::TestDb, sql: &str) -> Vec<sea_orm::QueryResult> {
 /// migrations add, like `jobs`): each must have ENABLE and FORCE ROW LEVEL SECURITY.
 #[tokio::test]
 async fn every_table_has_forced_row_level_security() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let tables = rows(
         &db,
         "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c \
@@ -57,7 +57,7 @@ async fn every_table_has_forced_row_level_security() {
 
 #[tokio::test]
 async fn runtime_role_cannot_bypass_row_level_security() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let r = rows(
         &db,
         "SELECT current_user AS who, r.rolsuper, r.rolbypassrls, \
@@ -81,7 +81,7 @@ async fn runtime_role_cannot_bypass_row_level_security() {
 
 #[tokio::test]
 async fn runtime_role_cannot_change_or_delete_the_audit_log() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     for sql in [
         "UPDATE audit_log SET outcome = 'x'",
         "DELETE FROM audit_log",
@@ -103,7 +103,7 @@ async fn runtime_role_cannot_change_or_delete_the_audit_log() {
 /// Without settings (a connection outside any scoped transaction) tenant tables look empty.
 #[tokio::test]
 async fn connection_without_scope_sees_no_tenant_rows() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let w = crate::common::World::build(&db.store, 1, 0).await;
     assert!(!w.members[0].docs.is_empty());
     for table in [

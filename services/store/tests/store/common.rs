@@ -6,9 +6,10 @@ use serde_json::json;
 use taisho_domain::{AnalysisId, ApiKeyId, DocumentId, GrantId, OrgId, UserId, VersionId};
 use taisho_store::analyses::{self, Finding};
 use taisho_store::{
-    Access, AnalysisStatus, Layers, Mode, NewVersion, OrgKind, Principal, Role, Store, TenantScope,
-    documents, grants, provision, scope_for,
+    Access, AnalysisStatus, Layers, Mode, NewVersion, OrgKind, Role, Store, TenantScope, documents,
+    grants, provision,
 };
+use taisho_testkit::Tenants;
 
 pub const EDITION: &str = "r6";
 
@@ -36,20 +37,9 @@ pub struct World {
     pub unrelated: Vec<Body>,
 }
 
-fn tag() -> String {
-    uuid::Uuid::now_v7().simple().to_string()
-}
-
+/// The scope of `user` acting for no organisation in particular.
 pub async fn user_scope(store: &Store, user: UserId) -> TenantScope {
-    scope_for(
-        &Principal::User {
-            user,
-            acting_org: None,
-        },
-        store,
-    )
-    .await
-    .unwrap()
+    taisho_testkit::user_scope(store, user, None).await
 }
 
 pub fn version(text: &str) -> NewVersion {
@@ -63,24 +53,15 @@ pub fn version(text: &str) -> NewVersion {
 }
 
 async fn body(store: &Store, kind: OrgKind, name: &str, prefecture: Option<OrgId>) -> Body {
-    let t = tag();
-    let tx = store.begin_system(Mode::Write).await.unwrap();
-    let org = provision::create_organisation(&tx, kind, name, prefecture)
+    let tenants = Tenants::begin(store).await;
+    let t = tenants.tag().to_owned();
+    let org = tenants.organisation(kind, name, prefecture).await;
+    let admin = tenants.member(org, Role::Admin, "admin", "管理者").await.id;
+    let viewer = tenants
+        .member(org, Role::Viewer, "viewer", "閲覧者")
         .await
-        .unwrap();
-    let admin = provision::create_user(&tx, &format!("admin-{t}@example.jp"), "管理者", None)
-        .await
-        .unwrap();
-    let viewer = provision::create_user(&tx, &format!("viewer-{t}@example.jp"), "閲覧者", None)
-        .await
-        .unwrap();
-    provision::add_membership(&tx, admin, org, Role::Admin)
-        .await
-        .unwrap();
-    provision::add_membership(&tx, viewer, org, Role::Viewer)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        .id;
+    tenants.commit().await;
 
     let scope = user_scope(store, admin).await;
     let tx = store.begin(&scope, Mode::Write).await.unwrap();
@@ -135,36 +116,24 @@ async fn body(store: &Store, kind: OrgKind, name: &str, prefecture: Option<OrgId
 
 impl World {
     pub async fn build(store: &Store, members: usize, unrelated: usize) -> World {
-        let t = tag();
-        let tx = store.begin_system(Mode::Write).await.unwrap();
-        let prefecture =
-            provision::create_organisation(&tx, OrgKind::Prefecture, &format!("県{t}"), None)
-                .await
-                .unwrap();
-        let coordinator =
-            provision::create_user(&tx, &format!("coord-{t}@example.jp"), "県担当", None)
-                .await
-                .unwrap();
-        provision::add_membership(&tx, coordinator, prefecture, Role::Editor)
+        let tenants = Tenants::begin(store).await;
+        let t = tenants.tag().to_owned();
+        let prefecture = tenants
+            .organisation(OrgKind::Prefecture, &format!("県{t}"), None)
+            .await;
+        let coordinator = tenants
+            .member(prefecture, Role::Editor, "coord", "県担当")
             .await
-            .unwrap();
-        let consultancy = provision::create_organisation(
-            &tx,
-            OrgKind::Consultancy,
-            &format!("コンサル{t}"),
-            None,
-        )
-        .await
-        .unwrap();
-        let consultancy_user =
-            provision::create_user(&tx, &format!("cons-{t}@example.jp"), "コンサル", None)
-                .await
-                .unwrap();
-        provision::add_membership(&tx, consultancy_user, consultancy, Role::Editor)
+            .id;
+        let consultancy = tenants
+            .organisation(OrgKind::Consultancy, &format!("コンサル{t}"), None)
+            .await;
+        let consultancy_user = tenants
+            .member(consultancy, Role::Editor, "cons", "コンサル")
             .await
-            .unwrap();
+            .id;
         let consultancy_key = provision::create_api_key(
-            &tx,
+            tenants.tx(),
             consultancy,
             "ci",
             &format!("tsk_test_{}", &t[16..]),
@@ -174,7 +143,7 @@ impl World {
         )
         .await
         .unwrap();
-        tx.commit().await.unwrap();
+        tenants.commit().await;
 
         let mut m = Vec::new();
         for i in 0..members {

@@ -1,4 +1,5 @@
-use taisho_store::{Mode, StoreError, backend_test, documents};
+use taisho_store::{Mode, StoreError, documents};
+use taisho_testkit::backend_test;
 
 use crate::common::{World, user_scope, version};
 

@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use taisho_domain::{AnalysisId, DocumentId, GrantId, OrgId, VersionId};
 use taisho_store::analyses::{self, Finding};
-use taisho_store::testing::{self, TestDb};
 use taisho_store::{
     Access, AnalysisStatus, Backend, Mode, Principal, Store, StoreError, Tx, audit, documents,
     grants, orgs, scope_for,
 };
+use taisho_testkit::testdb::{self, TestDb};
 
 use crate::common::{EDITION, World, user_scope, version};
 
@@ -420,14 +420,14 @@ fn check(report: &Report, mode: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_leaks_on_sqlite_with_the_application_filter() {
-    let db = testing::sqlite().await;
+    let db = testdb::sqlite().await;
     let (w, g) = world(&db).await;
     check(&run(&db.store, &w, g).await, "SQLite, application filter");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_leaks_on_postgres_with_row_level_security_alone() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let (w, g) = world(&db).await;
     let rls_only = db.store.clone().without_app_filter();
     assert_eq!(rls_only.backend(), Backend::Postgres);
@@ -436,7 +436,7 @@ async fn no_leaks_on_postgres_with_row_level_security_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_leaks_on_postgres_with_filter_and_row_level_security() {
-    let db = testing::postgres().await;
+    let db = testdb::postgres().await;
     let (w, g) = world(&db).await;
     check(&run(&db.store, &w, g).await, "PostgreSQL, filter and RLS");
 }
@@ -445,7 +445,7 @@ async fn no_leaks_on_postgres_with_filter_and_row_level_security() {
 /// keeps the RLS-only pass honest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_detect_leaks_when_both_locks_are_off() {
-    let db = testing::sqlite().await;
+    let db = testdb::sqlite().await;
     let w = World::build(&db.store, 1, 1).await;
     let store = db.store.clone().without_app_filter();
     let scope = user_scope(&store, w.members[0].admin).await;

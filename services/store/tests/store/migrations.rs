@@ -1,4 +1,5 @@
-use taisho_store::{Backend, Mode, OrgKind, backend_test, provision};
+use taisho_store::{Backend, Mode, OrgKind, provision};
+use taisho_testkit::backend_test;
 
 backend_test! {
     async fn fresh_database_has_no_pending_migrations(db) {

@@ -1,6 +1,5 @@
-use taisho_store::{
-    Access, Mode, Principal, StoreError, backend_test, documents, grants, scope_for,
-};
+use taisho_store::{Access, Mode, Principal, StoreError, documents, grants, scope_for};
+use taisho_testkit::backend_test;
 
 use crate::common::{World, user_scope};
 

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use taisho_store::testing::TestDb;
 use taisho_store::{Backend, Mode, Store, StoreOptions, TenantScope, Tx, documents};
+use taisho_testkit::TestDb;
 
 use crate::common::{World, user_scope};
 
@@ -180,7 +180,7 @@ fn org_list(scope: &TenantScope) -> String {
         .join(",")
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn alternating_tenants_never_see_each_others_settings(db) {
         run(db).await;
     }

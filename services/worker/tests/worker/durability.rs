@@ -26,7 +26,7 @@ fn spawn_worker(url: &str, kind: &str) -> Child {
         .expect("spawn taisho-test-worker")
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn jobs_survive_a_worker_process_killed_every_two_seconds(db) {
         ensure_results_table(&db).await;
         let k = kind();
@@ -105,7 +105,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn enqueues_in_randomly_rolled_back_uploads_leave_exactly_the_committed_jobs(db) {
         let k = kind();
         let org = org(&db.store).await;

@@ -1,5 +1,5 @@
 //! Integration tests of the queue and the pool, each on SQLite and PostgreSQL
-//! (`taisho_store::backend_test!`).
+//! (`taisho_testkit::backend_test!`).
 
 mod durability;
 mod pool;
@@ -9,25 +9,23 @@ use std::time::Duration;
 
 use taisho_domain::{JobId, OrgId};
 use taisho_store::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
-use taisho_store::testing::{TestDb, pg_admin_url, pg_url_as};
-use taisho_store::{Backend, Mode, OrgKind, Principal, Store, provision, scope_for};
+use taisho_store::{Backend, Mode, OrgKind, Store};
+use taisho_testkit::{Tenants, TestDb, worker_scope};
 use taisho_worker::{ClaimedJob, Enqueued, JobSpec, Queue, QueueError, enqueue};
 
 /// A fresh organisation (its own tenant for this test).
 pub async fn org(store: &Store) -> OrgId {
-    let tx = store.begin_system(Mode::Write).await.expect("system tx");
-    let id = provision::create_organisation(&tx, OrgKind::Municipality, "テスト町", None)
-        .await
-        .expect("create organisation");
-    tx.commit().await.expect("commit organisation");
+    let tenants = Tenants::begin(store).await;
+    let id = tenants
+        .organisation(OrgKind::Municipality, "テスト町", None)
+        .await;
+    tenants.commit().await;
     id
 }
 
 /// Enqueues `spec` for `org` in its own committed transaction, scoped like an upload of that org.
 pub async fn enqueue_one(store: &Store, org: OrgId, spec: JobSpec) -> Enqueued {
-    let scope = scope_for(&Principal::Worker { org }, store)
-        .await
-        .expect("scope");
+    let scope = worker_scope(store, org).await;
     let tx = store.begin(&scope, Mode::Write).await.expect("tx");
     let e = enqueue(&tx, org, spec).await.expect("enqueue");
     tx.commit().await.expect("commit");
@@ -66,8 +64,7 @@ pub async fn ensure_results_table(db: &TestDb) {
                 .expect("create job_results");
         }
         Backend::Postgres => {
-            let name = db.url.rsplit('/').next().expect("database name").to_owned();
-            let admin = Database::connect(pg_url_as(&pg_admin_url(), "postgres", &name))
+            let admin = Database::connect(db.owner_url())
                 .await
                 .expect("admin connection");
             // Concurrent tests race on IF NOT EXISTS (catalog unique violation): retry once.

@@ -36,7 +36,7 @@ impl JobHandler for FnHandler {
 }
 
 fn start(
-    db: &taisho_store::testing::TestDb,
+    db: &taisho_testkit::TestDb,
     kind: &str,
     threads: usize,
     cap: Option<u32>,
@@ -76,7 +76,7 @@ async fn wait_for(
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_pool_runs_every_job_once_and_commits_each_result_once(db) {
         ensure_results_table(&db).await;
         let k = kind();
@@ -105,7 +105,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_pool_records_progress_while_a_job_runs(db) {
         ensure_results_table(&db).await;
         let k = kind();
@@ -131,7 +131,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn one_tenants_bulk_upload_stays_under_its_cap_and_does_not_starve_others(db) {
         ensure_results_table(&db).await;
         let k = kind();
@@ -176,7 +176,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn graceful_shutdown_releases_jobs_that_do_not_finish_in_time(db) {
         ensure_results_table(&db).await;
         let k = kind();
@@ -200,7 +200,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn graceful_shutdown_lets_running_jobs_finish_within_the_grace(db) {
         ensure_results_table(&db).await;
         let k = kind();
@@ -219,7 +219,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_panicking_handler_counts_as_a_failed_attempt(db) {
         ensure_results_table(&db).await;
         let k = kind();

@@ -12,7 +12,7 @@ use crate::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -28,7 +28,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn enqueue_of_an_existing_unique_key_returns_the_existing_job(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -49,11 +49,11 @@ taisho_store::backend_test! {
     }
 }
 
-async fn org_in(db: &taisho_store::testing::TestDb) -> taisho_domain::OrgId {
+async fn org_in(db: &taisho_testkit::TestDb) -> taisho_domain::OrgId {
     org(&db.store).await
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn enqueue_for_an_organisation_outside_the_write_scope_is_refused(db) {
         let k = kind();
         let mine = org(&db.store).await;
@@ -65,7 +65,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn concurrent_claimers_each_get_a_job_exactly_once(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -113,7 +113,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn expired_lease_is_reclaimed_under_a_new_fence(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -132,7 +132,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_stale_workers_late_writes_are_rejected(db) {
         let k = kind();
         ensure_results_table(&db).await;
@@ -160,7 +160,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn failures_are_retried_after_a_jittered_exponential_backoff(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -193,7 +193,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn the_last_failed_attempt_leaves_the_job_dead_with_its_reason(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -210,7 +210,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_permanent_error_is_dead_at_once(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -222,7 +222,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn a_lease_lost_on_the_last_attempt_leaves_the_job_dead_with_a_reason(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -238,7 +238,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn claims_skip_tenants_at_their_cap(db) {
         let k = kind();
         let bulk = org(&db.store).await;
@@ -263,7 +263,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn heartbeats_extend_the_lease_and_record_progress(db) {
         let k = kind();
         let org = org(&db.store).await;
@@ -284,7 +284,7 @@ taisho_store::backend_test! {
     }
 }
 
-taisho_store::backend_test! {
+taisho_testkit::backend_test! {
     async fn release_requeues_without_counting_the_attempt(db) {
         let k = kind();
         let org = org(&db.store).await;

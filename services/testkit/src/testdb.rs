@@ -1,4 +1,4 @@
-//! Test harness (feature `test-switches`): fresh, migrated databases on both backends.
+//! Fresh, migrated databases on both backends.
 //!
 //! - SQLite: a new file per [`TestDb`], removed when it drops.
 //! - PostgreSQL: one fresh database per test binary run (`taisho_t_<pid>_<time>`), created and
@@ -14,10 +14,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use taisho_migration::{Migrator, MigratorTrait};
-
-use crate::store::{Backend, Store, StoreOptions, sqlite_url};
+use taisho_store::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use taisho_store::{Backend, Store, StoreOptions, sqlite_url};
 
 /// A migrated database for one test.
 #[derive(Debug)]
@@ -31,6 +30,18 @@ pub struct TestDb {
 impl TestDb {
     pub fn backend(&self) -> Backend {
         self.store.backend()
+    }
+
+    /// The URL of this database for its owner, who may do what the runtime role may not (create
+    /// tables, move times, update audit rows). On SQLite there is no role: the store's own URL.
+    pub fn owner_url(&self) -> String {
+        match self.backend() {
+            Backend::Sqlite => self.url.clone(),
+            Backend::Postgres => {
+                let name = self.url.rsplit('/').next().unwrap_or_default();
+                pg_url_as(&pg_admin_url(), admin_user(), name)
+            }
+        }
     }
 }
 
@@ -146,6 +157,17 @@ pub async fn pg_create_database() -> Result<String, String> {
     Ok(name)
 }
 
+/// A new PostgreSQL database of its own, migrated by its owner: the URL of the runtime role on it
+/// (what `taisho serve --database-url` takes in production).
+pub async fn pg_migrated_database() -> Result<String, String> {
+    let name = pg_create_database().await?;
+    let owner_url = pg_url_as(&pg_admin_url(), admin_user(), &name);
+    taisho_store::migrate(&owner_url)
+        .await
+        .map_err(|e| format!("migrating {name}: {e}"))?;
+    Ok(pg_url_as(&pg_admin_url(), taisho_migration::pg::APP, &name))
+}
+
 fn pg_database() -> &'static Result<String, String> {
     static DB: OnceLock<Result<String, String>> = OnceLock::new();
     DB.get_or_init(|| {
@@ -156,20 +178,14 @@ fn pg_database() -> &'static Result<String, String> {
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let name = pg_create_database().await?;
-                let owner_url = pg_url_as(&pg_admin_url(), admin_user(), &name);
-                crate::store::migrate(&owner_url)
-                    .await
-                    .map_err(|e| format!("migrating {name}: {e}"))?;
-                Ok(pg_url_as(&pg_admin_url(), taisho_migration::pg::APP, &name))
-            })
+            rt.block_on(pg_migrated_database())
         })
         .join()
         .unwrap_or_else(|_| Err("PostgreSQL setup thread panicked".to_owned()))
     })
 }
 
+/// The user of [`pg_admin_url`], who owns the databases the tests create.
 fn admin_user() -> &'static str {
     static USER: OnceLock<String> = OnceLock::new();
     USER.get_or_init(|| {
@@ -182,7 +198,7 @@ fn admin_user() -> &'static str {
 }
 
 /// Best effort: drops `taisho_t_<pid>_…` databases whose process no longer runs.
-async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
+async fn drop_stale_databases(admin: &taisho_store::sea_orm::DatabaseConnection) {
     let Ok(rows) = admin
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -207,10 +223,11 @@ async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
 }
 
 /// Runs one async test body on SQLite and on PostgreSQL: expands to a module `name` with the tests
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`. The calling crate needs `tokio` (with `macros`) among its
+/// dev-dependencies.
 ///
 /// ```ignore
-/// taisho_store::backend_test! {
+/// taisho_testkit::backend_test! {
 ///     async fn creates_documents(db) {
 ///         let store = &db.store;
 ///         // ...
@@ -225,16 +242,16 @@ macro_rules! backend_test {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn body($db: $crate::testing::TestDb) $(-> $ret)? $body
+            async fn body($db: $crate::testdb::TestDb) $(-> $ret)? $body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() $(-> $ret)? {
-                body($crate::testing::sqlite().await).await
+                body($crate::testdb::sqlite().await).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() $(-> $ret)? {
-                body($crate::testing::postgres().await).await
+                body($crate::testdb::postgres().await).await
             }
         }
     };
