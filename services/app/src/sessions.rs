@@ -63,28 +63,17 @@ impl std::fmt::Debug for SessionToken {
     }
 }
 
-const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 fn base64url(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(char::from(B64URL[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Whether `token` has the issued shape (so garbage never reaches the database).
 fn well_formed(token: &str) -> bool {
-    token.len() == TOKEN_LEN && token.bytes().all(|b| B64URL.contains(&b))
+    token.len() == TOKEN_LEN
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn token_hash(token: &str) -> String {
@@ -110,6 +99,12 @@ impl Sessions {
     /// store's idle and absolute expiry decide sooner).
     pub fn cookie_lifetime(&self) -> std::time::Duration {
         self.config.absolute.to_std().unwrap_or_default()
+    }
+
+    /// Deletes sessions that expired or were signed out (they can never be used again); the count.
+    /// The server runs it every hour.
+    pub async fn prune_ended(&self) -> Result<u64> {
+        Ok(sessions::prune(&self.store, Utc::now()).await?)
     }
 
     pub fn new(store: Store, accounts: Arc<Accounts>, config: SessionConfig) -> Sessions {

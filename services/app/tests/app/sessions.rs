@@ -114,6 +114,22 @@ taisho_testkit::backend_test! {
 }
 
 taisho_testkit::backend_test! {
+    async fn ended_sessions_are_pruned_and_live_ones_kept(db) {
+        let store = &db.store;
+        let s = sessions(store, SessionConfig::default());
+        let o = org(store, &accounts(store)).await;
+        let (ended, _) = s.sign_in(&o.admin_email, PASSWORD, None, None).await.unwrap();
+        let (live, _) = s.sign_in(&o.admin_email, PASSWORD, None, None).await.unwrap();
+        s.sign_out(ended.expose()).await.unwrap();
+        // Sign-out stamps `revoked_at` now; pruning deletes what ended before its own now.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(s.prune_ended().await.unwrap() >= 1);
+        assert!(s.resolve(live.expose()).await.is_ok());
+        assert!(s.resolve(ended.expose()).await.is_err());
+    }
+}
+
+taisho_testkit::backend_test! {
     async fn sessions_expire_when_idle_and_slide_when_used(db) {
         let store = &db.store;
         let config = SessionConfig {

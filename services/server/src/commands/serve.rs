@@ -50,9 +50,11 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             }
         }
         let progress = tokio::spawn(report_progress(server.store().clone()));
+        let prune = tokio::spawn(prune_sessions(server.services().clone()));
         log("running; Ctrl-C or SIGTERM stops");
         shutdown_signal().await;
         progress.abort();
+        prune.abort();
         log(format_args!(
             "stopping: no new requests; running analyses get {} s to finish",
             config.shutdown_grace.as_secs()
@@ -64,4 +66,16 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         ));
         Ok(())
     })
+}
+
+/// Deletes ended sessions at start and then every hour (they can never be used again).
+async fn prune_sessions(services: taisho_app::Services) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match services.sessions().prune_ended().await {
+            Ok(n) => tracing::info!(deleted = n, "ended sessions pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning ended sessions failed"),
+        }
+    }
 }
