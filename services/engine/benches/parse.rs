@@ -2,11 +2,6 @@
 //!
 //! The named baseline is `decode_only` on the same bytes, so the figure to quote is how many times
 //! the decode cost the whole read costs (and the absolute time per seed).
-#![expect(
-    clippy::disallowed_methods,
-    reason = "the I/O-free rule (clippy.toml) is for the library; the bench reads the seeds"
-)]
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use taisho_engine::Limits;
 use taisho_testkit::{SEEDS, seed_bytes};

@@ -87,7 +87,11 @@ impl<K: Hash + Eq + Clone, C: Clock> Limiter<K, C> {
     }
 
     fn bound_memory(&self) {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % LOOK_EVERY != 0 {
+        if !self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(LOOK_EVERY)
+        {
             return;
         }
         if self.inner.len() > self.capacity {
