@@ -26,6 +26,14 @@ lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Dependency policy (deny.toml): licences, bans and sources. Advisories need the RustSec database
+# from GitHub, which this workplace cannot reach: `just advisories` where it can.
+deny:
+    cargo deny --locked check licenses bans sources
+
+advisories:
+    cargo deny --locked check advisories
+
 # Criterion benchmarks (figures are ratios against the named baselines in each bench).
 bench:
     cargo bench --workspace

@@ -20,6 +20,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
 use crate::throttle::{SignInThrottle, ThrottleConfig};
+use secrecy::{ExposeSecret, SecretString};
 
 /// Argon2id cost parameters. The OWASP floor (m = 19 MiB, t = 2, p = 1) is enforced: weaker
 /// settings are a configuration error, not a trade-off this service offers.
@@ -231,19 +232,13 @@ fn require_admin(scope: &TenantScope, org: OrgId) -> Result<()> {
 /// Length of generated initial passwords (base62: ≈ 119 bits).
 pub const INITIAL_PASSWORD_LEN: usize = 20;
 
-/// A generated initial password, shown once. Its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct InitialPassword(String);
+/// A generated initial password, shown once. Its `Debug` is redacted (`secrecy`).
+#[derive(Debug, Clone)]
+pub struct InitialPassword(SecretString);
 
 impl InitialPassword {
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for InitialPassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("InitialPassword(<redacted>)")
+        self.0.expose_secret()
     }
 }
 
@@ -485,7 +480,7 @@ impl Accounts {
         display_name: &str,
         role: Role,
     ) -> Result<(UserId, InitialPassword)> {
-        let password = InitialPassword(crate::keys::random_base62(INITIAL_PASSWORD_LEN)?);
+        let password = InitialPassword(crate::keys::random_base62(INITIAL_PASSWORD_LEN)?.into());
         let user = self
             .create_user(
                 scope,

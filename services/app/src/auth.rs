@@ -9,11 +9,13 @@ use taisho_store::{Principal, Role, TenantScope};
 
 use crate::error::Result;
 use crate::services::Services;
+use secrecy::{ExposeSecret, SecretString};
 
 /// The name of the browser session cookie.
 pub const SESSION_COOKIE: &str = "taisho_session";
 
-/// The credential a request carried.
+/// The credential a request carried. Borrowed from the request and never printed: it has no
+/// `Debug` (keep it with [`HeldCredential`], which redacts).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// An `Authorization` header value (`Bearer tsk_…`) or the bare key.
@@ -21,16 +23,6 @@ pub enum Credential<'a> {
     /// The value of the session cookie.
     Session(&'a str),
     None,
-}
-
-impl std::fmt::Debug for Credential<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Credential::Bearer(_) => "Bearer(<redacted>)",
-            Credential::Session(_) => "Session(<redacted>)",
-            Credential::None => "None",
-        })
-    }
 }
 
 /// How the caller authenticated, with the organisation it acts for.
@@ -169,37 +161,28 @@ pub async fn authenticate_from(
 
 /// The credential a long-lived connection was opened with, kept so it can be authenticated again.
 /// Its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum HeldCredential {
     /// An API key (`Bearer tsk_…` or the bare key).
-    Bearer(String),
+    Bearer(SecretString),
     /// A session token (the cookie's value).
-    Session(String),
-}
-
-impl std::fmt::Debug for HeldCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            HeldCredential::Bearer(_) => "Bearer(<redacted>)",
-            HeldCredential::Session(_) => "Session(<redacted>)",
-        })
-    }
+    Session(SecretString),
 }
 
 impl HeldCredential {
     /// The credential to keep; `None` for no credential.
     pub fn new(credential: Credential<'_>) -> Option<HeldCredential> {
         match credential {
-            Credential::Bearer(v) => Some(HeldCredential::Bearer(v.to_owned())),
-            Credential::Session(v) => Some(HeldCredential::Session(v.to_owned())),
+            Credential::Bearer(v) => Some(HeldCredential::Bearer(v.into())),
+            Credential::Session(v) => Some(HeldCredential::Session(v.into())),
             Credential::None => None,
         }
     }
 
     pub fn credential(&self) -> Credential<'_> {
         match self {
-            HeldCredential::Bearer(v) => Credential::Bearer(v),
-            HeldCredential::Session(v) => Credential::Session(v),
+            HeldCredential::Bearer(v) => Credential::Bearer(v.expose_secret()),
+            HeldCredential::Session(v) => Credential::Session(v.expose_secret()),
         }
     }
 }

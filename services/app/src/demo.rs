@@ -18,6 +18,7 @@ use taisho_synth::{self as synth, SyntheticBody};
 use crate::accounts::PasswordHasher;
 use crate::documents::{DocumentRef, Upload, Uploaded, upload_version};
 use crate::error::{AppError, Result};
+use secrecy::SecretString;
 
 pub const PREFECTURE: &str = "デモ県";
 pub const CONSULTANCY: &str = "デモ情報セキュリティ監査株式会社";
@@ -33,21 +34,11 @@ pub const MEMBERS: usize = 12;
 const SEED: u64 = 0x7a15_0d3e;
 
 /// A sign-in created at first start. The password is shown once and stored only as its hash.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SignIn {
     pub role: &'static str,
     pub email: &'static str,
-    pub password: String,
-}
-
-impl std::fmt::Debug for SignIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignIn")
-            .field("role", &self.role)
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    pub password: SecretString,
 }
 
 /// What [`ensure`] found or did.
@@ -251,12 +242,12 @@ async fn create(store: &Store, hasher: &PasswordHasher, bodies: &[SyntheticBody]
             SignIn {
                 role: "県管理者 (admin)",
                 email: ADMIN_EMAIL,
-                password: admin_password,
+                password: admin_password.into(),
             },
             SignIn {
                 role: "県調整担当 (coordinator)",
                 email: COORDINATOR_EMAIL,
-                password: coordinator_password,
+                password: coordinator_password.into(),
             },
         ],
         uploads: Vec::new(),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use taisho_domain::VersionId;
 pub use taisho_engine::diff::RowKind;
 use taisho_engine::diff::{self as engine_diff, DocDiff, OpTag, Side};
+use taisho_engine::pipeline::Pipeline;
 use taisho_engine::{EngineError, Limits};
 use taisho_store::{Mode, Store, TenantScope, Version, documents};
 
@@ -115,14 +116,12 @@ async fn diff(
     let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let limits = Limits::default();
-        let tokenizer = engine.tokenizer();
-        let old_doc = taisho_engine::read(&old, old_hint, &limits)?;
-        let new_doc = taisho_engine::read(&new, new_hint, &limits)?;
-        let old_toks = taisho_engine::tokenize::tokenize(&old_doc, tokenizer, &limits)?;
-        let new_toks = taisho_engine::tokenize::tokenize(&new_doc, tokenizer, &limits)?;
+        let pipeline = Pipeline::new(engine.tokenizer(), &limits);
+        let old = pipeline.tokenise(&old, old_hint)?;
+        let new = pipeline.tokenise(&new, new_hint)?;
         Ok::<DocDiff, EngineError>(engine_diff::compare(
-            (&old_doc, &old_toks),
-            (&new_doc, &new_toks),
+            (&old.document, &old.tokens),
+            (&new.document, &new.tokens),
             &limits,
         ))
     })

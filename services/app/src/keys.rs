@@ -21,6 +21,7 @@ use taisho_store::{Access, Actor, Mode, Principal, Role, Store, TenantScope, use
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
+use secrecy::{ExposeSecret, SecretString};
 
 pub const KEY_PREFIX: &str = "tsk_";
 pub const PUBLIC_ID_LEN: usize = 8;
@@ -39,18 +40,12 @@ pub fn secret_bits() -> f64 {
 
 /// A full API key. Its `Debug` is redacted so it cannot leak through logs; [`Secret::expose`] is
 /// the one way to read it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+#[derive(Debug, Clone)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        self.0.expose_secret()
     }
 }
 
@@ -61,22 +56,13 @@ pub struct IssuedKey {
     pub secret: Secret,
 }
 
-/// Configuration of API keys.
-#[derive(Clone)]
+/// Configuration of API keys. `Hmac`'s `Debug` prints no key material.
+#[derive(Debug, Clone)]
 pub struct KeyConfig {
     /// HMAC-SHA256 keyed with the server secret, cloned for each key hashed.
     mac: Hmac<Sha256>,
     /// `last_used_at` is written at most once per key per this interval.
     pub last_used_granularity: chrono::Duration,
-}
-
-impl fmt::Debug for KeyConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyConfig")
-            .field("mac", &"<redacted>")
-            .field("last_used_granularity", &self.last_used_granularity)
-            .finish()
-    }
 }
 
 impl KeyConfig {
@@ -206,7 +192,7 @@ impl ApiKeys {
                 .await?;
             Ok(IssuedKey {
                 key,
-                secret: Secret(full),
+                secret: Secret(full.into()),
             })
         }
         .await;
@@ -369,7 +355,7 @@ impl ApiKeys {
                 created_at: Utc::now(),
                 last_used_at: None,
             },
-            secret: Secret(full),
+            secret: Secret(full.into()),
         })
     }
 }

@@ -24,3 +24,6 @@ pub mod throttle;
 
 pub use error::{AppError, Result};
 pub use services::{Services, ServicesConfig};
+
+/// Secrets (keys, tokens, passwords) are `secrecy` types; this is how callers read them.
+pub use secrecy::{ExposeSecret, SecretString};

@@ -19,6 +19,7 @@ use crate::matrix::Matrices;
 use crate::orgs::Orgs;
 use crate::progress::Progress;
 use crate::sessions::{SessionConfig, Sessions};
+use secrecy::{ExposeSecret, SecretSlice};
 
 /// The use-cases a request can reach, sharing one store. Cheap to clone.
 ///
@@ -47,22 +48,12 @@ impl fmt::Debug for Services {
 }
 
 /// What [`Services::new`] needs besides the store and the engine.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ServicesConfig {
     pub passwords: PasswordConfig,
     /// The API keys' HMAC secret (≥ 32 bytes).
-    pub key_secret: Vec<u8>,
+    pub key_secret: SecretSlice<u8>,
     pub sessions: SessionConfig,
-}
-
-impl fmt::Debug for ServicesConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServicesConfig")
-            .field("passwords", &self.passwords)
-            .field("key_secret", &"<redacted>")
-            .field("sessions", &self.sessions)
-            .finish()
-    }
 }
 
 impl ServicesConfig {
@@ -70,7 +61,7 @@ impl ServicesConfig {
     pub fn with_key_secret(key_secret: impl Into<Vec<u8>>) -> ServicesConfig {
         ServicesConfig {
             passwords: PasswordConfig::default(),
-            key_secret: key_secret.into(),
+            key_secret: key_secret.into().into(),
             sessions: SessionConfig::default(),
         }
     }
@@ -88,7 +79,7 @@ impl Services {
         let accounts = Arc::new(Accounts::new(store.clone(), &config.passwords)?);
         let keys = Arc::new(ApiKeys::new(
             store.clone(),
-            KeyConfig::new(&config.key_secret)?,
+            KeyConfig::new(config.key_secret.expose_secret())?,
         ));
         let sessions = Arc::new(Sessions::new(
             store.clone(),

@@ -20,6 +20,7 @@ use crate::accounts::Accounts;
 use crate::audit;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
+use secrecy::{ExposeSecret, SecretString};
 
 /// Random bytes in a token.
 pub const TOKEN_BYTES: usize = 32;
@@ -47,19 +48,14 @@ impl Default for SessionConfig {
     }
 }
 
-/// A session token. Its `Debug` is redacted; [`SessionToken::expose`] is the one way to read it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(String);
+/// A session token. Its `Debug` is redacted (`secrecy`); [`SessionToken::expose`] is the one way
+/// to read it.
+#[derive(Debug, Clone)]
+pub struct SessionToken(SecretString);
 
 impl SessionToken {
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
+        self.0.expose_secret()
     }
 }
 
@@ -83,7 +79,7 @@ fn token_hash(token: &str) -> String {
 fn new_token() -> Result<SessionToken> {
     let mut bytes = [0u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Hashing(format!("OS RNG: {e}")))?;
-    Ok(SessionToken(base64url(&bytes)))
+    Ok(SessionToken(base64url(&bytes).into()))
 }
 
 /// Sign-in, resolution and sign-out of browser sessions.

@@ -78,23 +78,17 @@ pub const MAX_DEMO_MEMBERS: usize = 200;
 /// How long running analyses may finish after a shutdown signal before they go back to the queue.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
-/// A secret value: usable, never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A secret value: usable, never printed (`secrecy` redacts its `Debug`).
+#[derive(Debug, Clone)]
+pub struct Secret(secrecy::SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(value.into().into())
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
+        secrecy::ExposeSecret::expose_secret(&self.0)
     }
 }
 
@@ -225,7 +219,7 @@ impl Default for GraphqlLimits {
 }
 
 /// The resolved configuration.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub store: StoreLocation,
     pub data_dir: PathBuf,
@@ -249,27 +243,6 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (default none:
     /// the peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("store", &self.store)
-            .field("data_dir", &self.data_dir)
-            .field("edition", &self.edition)
-            .field("threads", &self.threads)
-            .field("key_secret", &self.key_secret)
-            .field("listen", &self.listen)
-            .field("env", &self.env)
-            .field("demo", &self.demo)
-            .field("demo_members", &self.demo_members)
-            .field("shutdown_grace", &self.shutdown_grace)
-            .field("limits", &self.limits)
-            .field("rate_limits", &self.rate_limits)
-            .field("graphql", &self.graphql)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .finish()
-    }
 }
 
 /// A configuration error: which setting (flag, variable, or `FILE: key`), and what is wrong.
@@ -467,7 +440,7 @@ fn parse_database_url(u: &str) -> Result<String, String> {
 
 fn parse_secret(s: &str) -> Result<Secret, String> {
     taisho_app::keys::KeyConfig::new(s.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(Secret(s.to_owned()))
+    Ok(Secret::new(s))
 }
 
 /// Reads and parses the configuration file; errors name the file (and the key).
@@ -788,7 +761,7 @@ pub fn key_secret(config: &Config) -> anyhow::Result<Secret> {
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let s = existing.trim();
         parse_secret(s).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        return Ok(Secret(s.to_owned()));
+        return Ok(Secret::new(s));
     }
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -797,7 +770,7 @@ pub fn key_secret(config: &Config) -> anyhow::Result<Secret> {
     let secret = hex::encode(bytes);
     write_private(&path, secret.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(Secret(secret))
+    Ok(Secret::new(secret))
 }
 
 /// Creates `path` with mode 0600 (owner only) and writes `bytes`; fails if it exists.

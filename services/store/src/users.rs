@@ -106,7 +106,7 @@ pub async fn email_taken_in(tx: &crate::Tx, email: &str, orgs: &[OrgId]) -> Resu
 /// committed transaction, for `actor` acting for `acting_org` (none before authentication
 /// succeeded) on `target_org`. The transaction's scope grants nothing: the audit log's insert policy
 /// accepts any scope. `client` is the caller's network address (none outside HTTP).
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "one audited write: every column of the authentication record")]
 pub async fn record_authentication(
     store: &Store,
     actor: Actor,

@@ -239,7 +239,7 @@ macro_rules! backend_test {
     ($(#[$meta:meta])* async fn $name:ident($db:ident) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         mod $name {
-            #[allow(unused_imports)]
+            #[allow(unused_imports, reason = "the macro cannot know whether the test module uses its parent's items")]
             use super::*;
 
             async fn body($db: $crate::testdb::TestDb) $(-> $ret)? $body

@@ -10,6 +10,7 @@ use taisho_store::{OrgKind, Principal, Store, scope_for, users};
 use taisho_worker::JobState;
 
 use crate::flow::{EDITION, jobs_of, wait_finished, workers};
+use taisho_app::ExposeSecret;
 
 async fn demo_jobs(store: &Store, d: &demo::Demo) -> Vec<taisho_worker::JobRow> {
     let mut out = Vec::new();
@@ -39,8 +40,8 @@ taisho_testkit::backend_test! {
         assert_eq!(first.uploads.len(), demo::MEMBERS);
         assert!(first.uploads.iter().all(|(_, u)| u.created && u.job_created));
         assert_eq!(first.sign_ins.len(), 2);
-        assert!(first.sign_ins.iter().all(|s| s.password.len() >= 16));
-        assert!(!format!("{first:?}").contains(&first.sign_ins[0].password));
+        assert!(first.sign_ins.iter().all(|s| s.password.expose_secret().len() >= 16));
+        assert!(!format!("{first:?}").contains(first.sign_ins[0].password.expose_secret()));
 
         let pool = workers(store).await;
         let jobs: Vec<JobId> = first.uploads.iter().map(|(_, u)| u.job).collect();

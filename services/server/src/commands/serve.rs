@@ -3,6 +3,7 @@
 
 use crate::config::{Config, Flags, StoreFlags};
 use crate::runtime::{log, report_progress, shutdown_signal, tokio_runtime};
+use secrecy::ExposeSecret;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,7 +47,7 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             // Shown once, on stdout: only the hashes are stored.
             println!("Demo sign-ins (shown once; store them now):");
             for s in &d.sign_ins {
-                println!("  {:<28} {}  password: {}", s.role, s.email, s.password);
+                println!("  {:<28} {}  password: {}", s.role, s.email, s.password.expose_secret());
             }
         }
         let progress = tokio::spawn(report_progress(server.store().clone()));

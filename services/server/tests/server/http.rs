@@ -93,7 +93,7 @@ impl Harness {
             .expect("admin sign-in printed on first start");
         let res = self
             .post("/auth/sign-in")
-            .json(&json!({ "email": admin.email, "password": admin.password }))
+            .json(&json!({ "email": admin.email, "password": secrecy::ExposeSecret::expose_secret(&admin.password) }))
             .send()
             .await
             .expect("sign-in");
