@@ -23,7 +23,10 @@ impl OrganisationAudit {
     /// organisation only. `action` is an exact action name (`document.read`); `actor` a user's or
     /// an API key's id; `since` inclusive, `until` exclusive.
     #[graphql(complexity = "crate::limits::list_cost(first, child_complexity)")]
-    #[expect(clippy::too_many_arguments, reason = "a resolver takes one parameter per GraphQL argument")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a resolver takes one parameter per GraphQL argument"
+    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

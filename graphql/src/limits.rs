@@ -165,8 +165,7 @@ pub fn check_response(response: &async_graphql::Response, max_bytes: usize) -> S
         return Err(request_error(
             ErrorCode::ResponseTooLarge,
             format!(
-                "応答が大きすぎます（上限 {} バイト）。取得する項目や件数を減らすか、ページに分けて取得してください。",
-                max_bytes
+                "応答が大きすぎます（上限 {max_bytes} バイト）。取得する項目や件数を減らすか、ページに分けて取得してください。"
             ),
         ));
     }

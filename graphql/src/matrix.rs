@@ -172,7 +172,10 @@ impl MatrixQuery {
     /// (both: those organisations, which must be members of the prefecture; neither: every
     /// municipality and union the caller reads). `status` keeps the items that at least one body
     /// has with that status. A prefecture or organisation the caller cannot read: `NOT_FOUND`.
-    #[expect(clippy::too_many_arguments, reason = "a resolver takes one parameter per GraphQL argument")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a resolver takes one parameter per GraphQL argument"
+    )]
     #[graphql(complexity = "crate::limits::TABLE_COST + child_complexity")]
     async fn matrix(
         &self,

@@ -423,7 +423,7 @@ impl Socket {
             match msg.ok()? {
                 Message::Text(t) => return serde_json::from_str(t.as_str()).ok(),
                 Message::Close(_) => return None,
-                _ => continue,
+                _ => {}
             }
         }
     }
@@ -439,7 +439,7 @@ impl Socket {
         loop {
             let msg = match tokio::time::timeout_at(deadline, self.ws.next()).await {
                 Err(_) => return ending,
-                Ok(None) | Ok(Some(Err(_))) => {
+                Ok(None | Some(Err(_))) => {
                     ending.closed_at = Some(std::time::Instant::now());
                     return ending;
                 }

@@ -22,7 +22,8 @@ pub fn repo_root() -> PathBuf {
 /// One scenario at a time: each starts a server with its own worker pool on a 2-core machine.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs one async scenario on `backend` (used by `e2e_test!`).
@@ -413,7 +414,10 @@ impl Server {
                     {
                         let _ = tx.send(url);
                     }
-                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                    lines
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(line);
                 }
             });
         }
@@ -422,36 +426,41 @@ impl Server {
             let lines = stdout_lines.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                    lines
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(line);
                 }
             });
         }
         let deadline = Instant::now() + Duration::from_secs(300);
         let base = loop {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(url) => break url,
-                Err(_) => {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        std::thread::sleep(Duration::from_millis(200));
-                        panic!(
-                            "taisho serve exited with {status} before listening:\n{}",
-                            stderr_lines
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .join("\n")
-                        );
-                    }
-                    if Instant::now() > deadline {
-                        let _ = child.kill();
-                        panic!("taisho serve did not print its listening line in 300 s");
-                    }
-                }
+            if let Ok(url) = rx.recv_timeout(Duration::from_millis(200)) {
+                break url;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "taisho serve exited with {status} before listening:\n{}",
+                    stderr_lines
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .join("\n")
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("taisho serve did not print its listening line in 300 s");
             }
         };
         // The demo sign-ins (first start): printed while seeding, before or after the bind.
         let deadline = Instant::now() + Duration::from_secs(120);
         let sign_ins = loop {
-            let found = parse_sign_ins(&stdout_lines.lock().unwrap_or_else(|p| p.into_inner()));
+            let found = parse_sign_ins(
+                &stdout_lines
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
             if found.len() >= 2 || Instant::now() > deadline {
                 break found;
             }
@@ -517,7 +526,10 @@ impl Server {
     }
 
     pub fn stderr_tail(&self, n: usize) -> String {
-        let lines = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+        let lines = self
+            .stderr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 }

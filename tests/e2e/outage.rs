@@ -60,7 +60,7 @@ impl Proxy {
                                 return;
                             };
                             tokio::select! {
-                                _ = pipe(client, server) => {}
+                                () = pipe(client, server) => {}
                                 _ = gone.changed() => {}
                             }
                         });
@@ -96,7 +96,7 @@ async fn pipe(mut a: TcpStream, mut b: TcpStream) {
             }
         }
     };
-    tokio::select! { _ = up => {}, _ = down => {} }
+    tokio::select! { () = up => {}, () = down => {} }
 }
 
 /// `/readyz`: its status and how long it took.

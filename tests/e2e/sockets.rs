@@ -123,8 +123,7 @@ fn check_closed(label: &str, which: &str, end: &Ending, changed_at: Instant, in_
     );
     let after = end
         .closed_at
-        .map(|t| t.duration_since(changed_at))
-        .unwrap_or(Duration::MAX);
+        .map_or(Duration::MAX, |t| t.duration_since(changed_at));
     assert!(
         after <= WITHIN,
         "{label} ({which}): closed {after:?} after the change (bound {WITHIN:?})"

@@ -30,7 +30,7 @@ struct Args {
 fn args() -> Result<Args, String> {
     let mut a = Args {
         bodies: 200,
-        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        threads: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         backends: vec![Backend::Sqlite, Backend::Postgres],
     };
     let mut it = std::env::args().skip(1);

@@ -82,7 +82,7 @@ impl Default for PasswordConfig {
     fn default() -> Self {
         PasswordConfig {
             params: PasswordParams::default(),
-            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_concurrent: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         }
     }
 }

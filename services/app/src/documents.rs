@@ -62,8 +62,9 @@ pub struct Uploaded {
 /// burst of uploads queues instead of starving the async executor.
 fn read_permits() -> &'static Semaphore {
     static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+    PERMITS.get_or_init(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    })
 }
 
 async fn read(bytes: Vec<u8>, hint: Option<String>) -> Result<(Vec<u8>, Document)> {

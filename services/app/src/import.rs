@@ -90,8 +90,7 @@ pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 fn title_of(path: &Path) -> String {
     path.file_stem()
         .and_then(|s| s.to_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| path.display().to_string())
+        .map_or_else(|| path.display().to_string(), str::to_owned)
 }
 
 /// Imports `files` for `org`, one upload each, continuing past failures; `each` sees every result

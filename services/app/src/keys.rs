@@ -10,8 +10,6 @@
 //! - A key's name is a [`KeyName`] (1 to 100 characters, no control characters), checked before
 //!   anything is stored.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -200,8 +200,8 @@ pub(crate) fn watch(
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(options.poll) => {}
-                _ = tx.closed() => return,
+                () = tokio::time::sleep(options.poll) => {}
+                () = tx.closed() => return,
             }
             if tokio::time::Instant::now() >= deadline {
                 return;

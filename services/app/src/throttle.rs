@@ -117,7 +117,10 @@ impl SignInThrottle {
 
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<[u8; 32], Account>) -> R) -> R {
         // A poisoned lock (a panic elsewhere while holding it) still holds a valid map.
-        let mut map = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut map)
     }
 
@@ -205,6 +208,10 @@ impl SignInThrottle {
 mod tests {
     use super::*;
 
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the throttle takes an optional client address"
+    )]
     fn ip(n: u8) -> Option<IpAddr> {
         Some(IpAddr::from([203, 0, 113, n]))
     }

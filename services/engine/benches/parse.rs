@@ -20,10 +20,10 @@ fn parse(c: &mut Criterion) {
     for (name, bytes) in seeds() {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(format!("decode_only/{name}"), |b| {
-            b.iter(|| taisho_engine::decode::decode(&bytes, None).unwrap())
+            b.iter(|| taisho_engine::decode::decode(&bytes, None).unwrap());
         });
         group.bench_function(format!("read/{name}"), |b| {
-            b.iter(|| taisho_engine::read(&bytes, None, &limits).unwrap())
+            b.iter(|| taisho_engine::read(&bytes, None, &limits).unwrap());
         });
     }
     group.finish();

@@ -854,7 +854,7 @@ fn token_row(
             Some(instant(deadline)),
         )
         .iter()
-        .map(|op| op.as_tag_tuple())
+        .map(similar::DiffOp::as_tag_tuple)
         .collect()
     };
     let mut out = Vec::with_capacity(ops.len());

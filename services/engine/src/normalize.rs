@@ -554,7 +554,6 @@ impl JoinContext<'_> {
     /// line; `depth` is the bracket depth of the logical line so far; `indent` is the width of
     /// the logical line's label, by which a list item's continuation lines are usually indented
     /// (a hanging indent the extraction lost), so they wrap that much earlier.
-    #[expect(clippy::too_many_arguments, reason = "the join decision weighs both lines and their neighbours; a struct would only rename them")]
     fn should_join(
         &self,
         cur: &Line,

@@ -43,7 +43,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::decode::Decoded;
-use crate::document::*;
+use crate::document::{
+    Document, Label, Node, NodeId, NodeKind, Scheme, Sentence, SentenceId, SentenceRole,
+};
 use crate::error::{EngineError, Stage};
 use crate::label::{self, Key, Marker, Style};
 use crate::limits::Deadline;

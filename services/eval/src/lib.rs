@@ -162,7 +162,9 @@ pub fn evaluate(labels: &[LabelRow], analyses: &BTreeMap<String, Analysis>) -> E
     for row in labels {
         let finding = analyses.get(&row.seed).and_then(|a| a.finding(&row.item));
         let got = finding.map_or(FindingStatus::Omitted, |f| f.status);
-        let got_reasons = finding.map(|f| f.reason_kinds()).unwrap_or_default();
+        let got_reasons = finding
+            .map(taisho_engine::analysis::Finding::reason_kinds)
+            .unwrap_or_default();
         let correct = row.accepted.contains(&got);
         let primary = row
             .accepted

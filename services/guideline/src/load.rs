@@ -601,21 +601,18 @@ pub(crate) fn load(source: &Source, edition: EditionId) -> Result<Catalog, Catal
     let mut chain: Vec<(EditionId, Manifest)> = Vec::new();
     let mut current = edition;
     loop {
-        let manifest = match read_manifest(source, current)? {
-            Some(m) => m,
-            None => {
-                let known = source
-                    .editions()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(CatalogError::UnknownEdition {
-                    edition: current,
-                    place: source.place(),
-                    known,
-                });
-            }
+        let Some(manifest) = read_manifest(source, current)? else {
+            let known = source
+                .editions()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(CatalogError::UnknownEdition {
+                edition: current,
+                place: source.place(),
+                known,
+            });
         };
         let Some(base) = manifest.raw.base.clone() else {
             chain.push((current, manifest));
@@ -771,7 +768,7 @@ fn apply_edition(
             .ok_or_else(|| ctx.err("id", Problem::NoSuchItem(id.to_owned())))?;
         apply_fields(&ctx, raw, &mut draft.items[pos])?;
         check_item(&ctx, &draft.items[pos])?;
-        draft.origin[pos] = file.to_owned();
+        file.clone_into(&mut draft.origin[pos]);
     }
     for raw in &manifest.raw.add {
         let mut item = full_item(file, raw, None)?;

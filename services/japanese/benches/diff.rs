@@ -23,18 +23,18 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("diff_004_vs_000");
     group.bench_function("compare", |b| {
-        b.iter(|| black_box(diff::compare((&old, &ta), (&new, &tb), &limits)))
+        b.iter(|| black_box(diff::compare((&old, &ta), (&new, &tb), &limits)));
     });
     group.bench_function("tokenize_and_compare", |b| {
         b.iter(|| {
             let ta = tokenize(&old, tok.as_ref(), &limits).expect("tokenises");
             let tb = tokenize(&new, tok.as_ref(), &limits).expect("tokenises");
             black_box(diff::compare((&old, &ta), (&new, &tb), &limits))
-        })
+        });
     });
     group.bench_function("render_html", |b| {
         let d = diff::compare((&old, &ta), (&new, &tb), &limits);
-        b.iter(|| black_box(taisho_web::diff_table_page(&d, "004", "000")))
+        b.iter(|| black_box(taisho_web::diff_table_page(&d, "004", "000")));
     });
     group.finish();
 }

@@ -111,11 +111,11 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(fx.chars()));
     group.bench_function("a_raw_lindera", |b| {
         let mut lattice = Lattice::default();
-        b.iter(|| black_box(fx.raw(&lines, &mut lattice)))
+        b.iter(|| black_box(fx.raw(&lines, &mut lattice)));
     });
     group.bench_function("b_japanese_tokenizer", |b| {
         let mut out = Vec::new();
-        b.iter(|| black_box(fx.segment(&lines, &mut out)))
+        b.iter(|| black_box(fx.segment(&lines, &mut out)));
     });
     group.bench_function("c_engine_tokens", |b| b.iter(|| black_box(fx.engine())));
     group.finish();
@@ -129,7 +129,7 @@ fn median(v: &mut [f64]) -> f64 {
     } else if n % 2 == 1 {
         v[n / 2]
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        f64::midpoint(v[n / 2 - 1], v[n / 2])
     }
 }
 

@@ -106,7 +106,7 @@ pub(crate) fn metadata() -> Result<Metadata, DictionaryError> {
         serde_json::from_str(METADATA_JSON).map_err(|e| DictionaryError::Metadata {
             reason: e.to_string(),
         })?;
-    metadata.encoding = ENCODING.to_owned();
+    ENCODING.clone_into(&mut metadata.encoding);
     Ok(metadata)
 }
 
@@ -223,8 +223,7 @@ fn remove_abandoned_builds(root: &Path) {
 fn temp_name(key: &str) -> OsString {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     // Process id, a clock reading and a counter: unique across processes and across threads of
     // one process that race before the process-wide tokenizer is set.
     static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -256,17 +256,17 @@ impl JapaneseTokenizer {
     /// (one per character category) and the rule is applied here.
     fn describe_unknown(&self, word_id: WordId, surface: &str) -> (Pos, Option<Box<str>>) {
         let slot = self.pos_cache.unknown.get(word_id.id() as usize);
-        let packed = match slot.map(|s| s.load(Ordering::Relaxed)).filter(|&p| p != 0) {
-            Some(packed) => packed,
-            None => {
+        let packed =
+            if let Some(packed) = slot.map(|s| s.load(Ordering::Relaxed)).filter(|&p| p != 0) {
+                packed
+            } else {
                 let (pos, has_base) = self.unknown_entry(word_id);
                 let packed = pack(pos, has_base);
                 if let Some(slot) = slot {
                     slot.store(packed, Ordering::Relaxed);
                 }
                 packed
-            }
-        };
+            };
         let (pos, has_base) = unpack(packed);
         if has_base {
             // Never the case with IPADIC (unknown words have no base form); kept exact anyway.

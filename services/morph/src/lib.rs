@@ -144,7 +144,7 @@ fn char_class(c: char) -> CharClass {
 }
 
 impl Tokenizer for CharClassTokenizer {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "char-class"
     }
 

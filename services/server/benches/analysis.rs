@@ -23,7 +23,7 @@ fn bench(c: &mut Criterion) {
                 let doc = taisho_engine::read(&bytes, None, &limits).expect("read");
                 taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), &limits)
                     .expect("tokenise")
-            })
+            });
         });
         group.bench_function("read_tokenise_analyse", |b| {
             b.iter(|| {
@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
                 let toks = taisho_engine::tokenize::tokenize(&doc, tokenizer.as_ref(), &limits)
                     .expect("tokenise");
                 analysis::analyze(&doc, &toks, &model, &limits).expect("analyse")
-            })
+            });
         });
         group.finish();
     }

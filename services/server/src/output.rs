@@ -9,7 +9,7 @@ pub fn describe_error(err: &anyhow::Error) -> String {
         let context = err
             .chain()
             .next()
-            .map(|c| c.to_string())
+            .map(std::string::ToString::to_string)
             .filter(|c| *c != engine.to_string());
         let mut out = format!("エラー [{code}]: {}\n  原因: {engine}", code.summary_ja());
         if let Some(ctx) = context {

@@ -496,7 +496,10 @@ pub async fn for_versions(tx: &Tx, versions: &[VersionId], edition: &str) -> Res
     if versions.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = versions.iter().map(|v| v.as_uuid()).collect();
+    let ids: Vec<uuid::Uuid> = versions
+        .iter()
+        .map(taisho_domain::VersionId::as_uuid)
+        .collect();
     analysis::Entity::find()
         .filter(analysis::Column::VersionId.is_in(ids))
         .filter(analysis::Column::Edition.eq(edition))
@@ -513,7 +516,7 @@ pub async fn by_ids(tx: &Tx, ids: &[AnalysisId]) -> Result<Vec<Analysis>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = ids.iter().map(|a| a.as_uuid()).collect();
+    let ids: Vec<uuid::Uuid> = ids.iter().map(taisho_domain::AnalysisId::as_uuid).collect();
     analysis::Entity::find()
         .filter(analysis::Column::Id.is_in(ids))
         .all(tx.conn())

@@ -262,7 +262,7 @@ pub async fn get_many(tx: &Tx, ids: &[DocumentId]) -> Result<Vec<Document>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = ids.iter().map(|d| d.as_uuid()).collect();
+    let ids: Vec<uuid::Uuid> = ids.iter().map(taisho_domain::DocumentId::as_uuid).collect();
     Ok(document::Entity::find()
         .filter(document::Column::Id.is_in(ids))
         .all(tx.conn())
@@ -278,7 +278,7 @@ pub async fn get_versions(tx: &Tx, ids: &[VersionId]) -> Result<Vec<Version>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = ids.iter().map(|v| v.as_uuid()).collect();
+    let ids: Vec<uuid::Uuid> = ids.iter().map(taisho_domain::VersionId::as_uuid).collect();
     version::Entity::find()
         .filter(version::Column::Id.is_in(ids))
         .all(tx.conn())
@@ -295,7 +295,10 @@ pub async fn versions_of(tx: &Tx, documents: &[DocumentId]) -> Result<Vec<Versio
     if documents.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = documents.iter().map(|d| d.as_uuid()).collect();
+    let ids: Vec<uuid::Uuid> = documents
+        .iter()
+        .map(taisho_domain::DocumentId::as_uuid)
+        .collect();
     version::Entity::find()
         .filter(version::Column::DocumentId.is_in(ids))
         .order_by_asc(version::Column::DocumentId)
@@ -314,7 +317,7 @@ pub async fn list_many(tx: &Tx, orgs: &[OrgId]) -> Result<Vec<Document>> {
     let orgs: Vec<uuid::Uuid> = orgs
         .iter()
         .filter(|o| tx.app_allows(tx.scope().can_read(**o)))
-        .map(|o| o.as_uuid())
+        .map(taisho_domain::OrgId::as_uuid)
         .collect();
     if orgs.is_empty() {
         return Ok(Vec::new());

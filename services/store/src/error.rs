@@ -47,11 +47,11 @@ impl StoreError {
 fn is_unavailable(e: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as Sqlx;
-    use std::ops::Deref;
+
     match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
-            match inner.deref() {
+            match &**inner {
                 Sqlx::Io(_)
                 | Sqlx::Tls(_)
                 | Sqlx::Protocol(_)
@@ -88,11 +88,11 @@ pub(crate) fn write_err(e: DbErr) -> StoreError {
 
 pub(crate) fn sqlstate(e: &DbErr) -> Option<String> {
     use sea_orm::RuntimeErr;
-    use std::ops::Deref;
+
     match e {
         DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
-            match inner.deref() {
-                sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+            match &**inner {
+                sea_orm::sqlx::Error::Database(db) => db.code().map(std::borrow::Cow::into_owned),
                 _ => None,
             }
         }

@@ -115,7 +115,12 @@ pub async fn list(tx: &Tx, org: OrgId) -> Result<Vec<Grant>> {
         .order_by_asc(grant::Column::Id);
     if tx.filtered() {
         // A consultancy listing its own grants sees only those whose grantor it may read.
-        let read: Vec<uuid::Uuid> = tx.scope().read.iter().map(|o| o.as_uuid()).collect();
+        let read: Vec<uuid::Uuid> = tx
+            .scope()
+            .read
+            .iter()
+            .map(taisho_domain::OrgId::as_uuid)
+            .collect();
         q = q.filter(
             Condition::any()
                 .add(grant::Column::GrantorOrgId.is_in(read.clone()))
@@ -131,7 +136,7 @@ pub async fn list_many(tx: &Tx, orgs: &[OrgId]) -> Result<Vec<Grant>> {
     let wanted: Vec<uuid::Uuid> = orgs
         .iter()
         .filter(|o| tx.app_allows(tx.scope().can_read(**o)))
-        .map(|o| o.as_uuid())
+        .map(taisho_domain::OrgId::as_uuid)
         .collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
@@ -144,7 +149,12 @@ pub async fn list_many(tx: &Tx, orgs: &[OrgId]) -> Result<Vec<Grant>> {
         )
         .order_by_asc(grant::Column::Id);
     if tx.filtered() {
-        let read: Vec<uuid::Uuid> = tx.scope().read.iter().map(|o| o.as_uuid()).collect();
+        let read: Vec<uuid::Uuid> = tx
+            .scope()
+            .read
+            .iter()
+            .map(taisho_domain::OrgId::as_uuid)
+            .collect();
         q = q.filter(
             Condition::any()
                 .add(grant::Column::GrantorOrgId.is_in(read.clone()))

@@ -153,7 +153,7 @@ pub async fn list_many(tx: &Tx, orgs: &[OrgId]) -> Result<Vec<Member>> {
     let wanted: Vec<uuid::Uuid> = orgs
         .iter()
         .filter(|o| tx.app_allows(tx.scope().can_read(**o)))
-        .map(|o| o.as_uuid())
+        .map(taisho_domain::OrgId::as_uuid)
         .collect();
     if wanted.is_empty() {
         return Ok(Vec::new());

@@ -19,7 +19,11 @@ pub(crate) fn to_model(m: organisation::Model) -> Result<Organisation> {
 }
 
 fn readable_ids(tx: &Tx) -> Vec<uuid::Uuid> {
-    tx.scope().read.iter().map(|o| o.as_uuid()).collect()
+    tx.scope()
+        .read
+        .iter()
+        .map(taisho_domain::OrgId::as_uuid)
+        .collect()
 }
 
 pub async fn get(tx: &Tx, id: OrgId) -> Result<Organisation> {

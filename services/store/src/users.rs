@@ -79,7 +79,7 @@ pub async fn email_taken_in(tx: &crate::Tx, email: &str, orgs: &[OrgId]) -> Resu
     let orgs: Vec<Uuid> = orgs
         .iter()
         .filter(|o| tx.app_allows(scope.is_admin(**o)))
-        .map(|o| o.as_uuid())
+        .map(taisho_domain::OrgId::as_uuid)
         .collect();
     if orgs.is_empty() {
         return Ok(false);
@@ -106,7 +106,10 @@ pub async fn email_taken_in(tx: &crate::Tx, email: &str, orgs: &[OrgId]) -> Resu
 /// committed transaction, for `actor` acting for `acting_org` (none before authentication
 /// succeeded) on `target_org`. The transaction's scope grants nothing: the audit log's insert policy
 /// accepts any scope. `client` is the caller's network address (none outside HTTP).
-#[expect(clippy::too_many_arguments, reason = "one audited write: every column of the authentication record")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one audited write: every column of the authentication record"
+)]
 pub async fn record_authentication(
     store: &Store,
     actor: Actor,
@@ -142,7 +145,7 @@ pub async fn profiles(tx: &crate::Tx, ids: &[UserId]) -> Result<Vec<UserProfile>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let wanted: Vec<Uuid> = ids.iter().map(|u| u.as_uuid()).collect();
+    let wanted: Vec<Uuid> = ids.iter().map(taisho_domain::UserId::as_uuid).collect();
     let visible: Vec<Uuid> = if tx.filtered() {
         let scope = tx.scope();
         let read: Vec<Uuid> = scope.readable().map(|o| o.as_uuid()).collect();

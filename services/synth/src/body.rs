@@ -40,7 +40,7 @@ pub fn render_model(layers: &[(&str, &[ModelClause])]) -> String {
             out.push_str(&format!("{title}\n\n"));
         }
         let mut open: Vec<String> = Vec::new();
-        for c in clauses.iter() {
+        for c in *clauses {
             let parts: Vec<&str> = c.path.split('/').collect();
             let last = parts.len().saturating_sub(1);
             for (depth, part) in parts.iter().enumerate() {

@@ -39,10 +39,10 @@ pub fn seed_path(prefix: &str) -> PathBuf {
 /// The seed's file name (e.g. `004_fa25c78c324100d4.txt`).
 pub fn seed_name(prefix: &str) -> String {
     let path = seed_path(prefix);
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("seed file name {}", path.display()))
+    path.file_name().and_then(|n| n.to_str()).map_or_else(
+        || panic!("seed file name {}", path.display()),
+        str::to_owned,
+    )
 }
 
 /// The seed's file name and bytes.

@@ -191,9 +191,10 @@ fn admin_user() -> &'static str {
     USER.get_or_init(|| {
         let url = pg_admin_url();
         let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-        rest.rsplit_once('@')
-            .map(|(user, _)| user.split(':').next().unwrap_or("postgres").to_owned())
-            .unwrap_or_else(|| "postgres".to_owned())
+        rest.rsplit_once('@').map_or_else(
+            || "postgres".to_owned(),
+            |(user, _)| user.split(':').next().unwrap_or("postgres").to_owned(),
+        )
     })
 }
 

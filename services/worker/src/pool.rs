@@ -179,7 +179,7 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             threads,
             // Half the threads: a tenant's bulk upload always leaves room for the others.
@@ -195,8 +195,7 @@ impl Default for PoolConfig {
 /// `host:pid:random`, unique per pool.
 pub fn default_worker_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "host".to_owned());
+        .map_or_else(|_| "host".to_owned(), |h| h.trim().to_owned());
     format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..))
 }
 
@@ -406,7 +405,7 @@ async fn sample_queue_depth(queue: Queue, mut phase: watch::Receiver<Phase>) {
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(QUEUE_DEPTH_EVERY) => {}
+            () = tokio::time::sleep(QUEUE_DEPTH_EVERY) => {}
             changed = phase.changed() => if changed.is_err() { return },
         }
     }
@@ -467,7 +466,7 @@ async fn claim_loop(ctx: Arc<Ctx>, mut phase: watch::Receiver<Phase>) -> JoinSet
         };
         drop(permits);
         tokio::select! {
-            _ = tokio::time::sleep(idle) => {}
+            () = tokio::time::sleep(idle) => {}
             _ = phase.changed() => {}
         }
     }
@@ -506,11 +505,7 @@ async fn supervise(
             drop(permit);
             let _ = done_tx.send(result);
         });
-        let sent = ctx
-            .tasks
-            .lock()
-            .map(|tx| tx.send(task).is_ok())
-            .unwrap_or(false);
+        let sent = ctx.tasks.lock().is_ok_and(|tx| tx.send(task).is_ok());
         if !sent {
             let _ = ctx.queue.release(&job).await;
             return Outcome::Released;
@@ -538,7 +533,7 @@ async fn supervise(
                 }
                 last_write = Instant::now();
             }
-            _ = progress.inner.changed.notified(), if last_write.elapsed() >= progress_every => {
+            () = progress.inner.changed.notified(), if last_write.elapsed() >= progress_every => {
                 let p = progress.take();
                 if p.is_some() {
                     if let Err(e) = ctx.queue.heartbeat(&job, lease, p.as_ref().map(|(s, n)| (s.as_str(), *n))).await
@@ -601,16 +596,13 @@ async fn supervise(
 /// Heartbeat failed: a stale lease means another worker owns the job now; other errors (database
 /// hiccup) are retried at the next tick while the lease lasts.
 fn lost(ctx: &Ctx, progress: &Progress, e: &QueueError) -> bool {
-    match e {
-        QueueError::StaleLease(_) => {
-            progress.cancel();
-            ctx.stats.stale.fetch_add(1, Ordering::Relaxed);
-            true
-        }
-        _ => {
-            ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
-            false
-        }
+    if let QueueError::StaleLease(_) = e {
+        progress.cancel();
+        ctx.stats.stale.fetch_add(1, Ordering::Relaxed);
+        true
+    } else {
+        ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
+        false
     }
 }
 

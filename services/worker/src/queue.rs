@@ -286,7 +286,7 @@ impl Queue {
         Self {
             store,
             backoff: Backoff::default(),
-            last_sweep: Default::default(),
+            last_sweep: std::sync::Arc::default(),
         }
     }
 

@@ -145,6 +145,10 @@ async fn audit_rows_cannot_be_updated_or_deleted_on_postgres() {
     assert_eq!(audit_log(store, &o).await, before);
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "the use-cases take an optional client address"
+)]
 fn client() -> Option<std::net::IpAddr> {
     Some("198.51.100.4".parse().expect("address"))
 }

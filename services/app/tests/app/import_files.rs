@@ -20,7 +20,7 @@ taisho_testkit::backend_test! {
         assert!(lines.iter().all(|l| l.contains("new version")));
 
         let again = import_files(store, b.member, &files, EDITION, |_| {}).await.expect("import");
-        let shown: Vec<String> = again.iter().map(|i| i.line()).collect();
+        let shown: Vec<String> = again.iter().map(taisho_app::import::Imported::line).collect();
         assert!(again.iter().all(|i| matches!(i.outcome, Outcome::Unchanged(_))), "{shown:?}");
         assert_eq!(jobs_of(store, b.member).await.len(), 5);
 
@@ -37,7 +37,7 @@ taisho_testkit::backend_test! {
         std::fs::write(dir.join("broken.pdf"), b"%PDF-1.7\n\0\0binary").expect("write");
         let mixed = [dir.join("broken.pdf"), dir.join("missing.txt"), files[0].clone()];
         let out = import_files(store, b.member, &mixed, EDITION, |_| {}).await.expect("import");
-        let shown: Vec<String> = out.iter().map(|i| i.line()).collect();
+        let shown: Vec<String> = out.iter().map(taisho_app::import::Imported::line).collect();
         assert!(matches!(out[0].outcome, Outcome::Failed(_)), "{shown:?}");
         assert!(matches!(out[1].outcome, Outcome::Failed(_)), "{shown:?}");
         assert!(matches!(out[2].outcome, Outcome::Unchanged(_)), "{shown:?}");

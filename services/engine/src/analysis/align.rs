@@ -323,7 +323,10 @@ impl Scratch {
 /// Scores every unit that holds something of item `i`; best first. With `floor`, units scoring
 /// below it are left out: the caller would pass over them, and most units are stray mentions,
 /// so not sorting them saves most of the sort.
-#[expect(clippy::too_many_arguments, reason = "hot path: the indexes are borrowed separately to avoid building a context per item")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "hot path: the indexes are borrowed separately to avoid building a context per item"
+)]
 pub(crate) fn candidates(
     doc: &Document,
     ix: &DocIndex,

@@ -32,7 +32,7 @@ pub(crate) fn token_diff(
         if r.is_empty() {
             None
         } else {
-            surfaces.get(r).map(|s| s.concat())
+            surfaces.get(r).map(<[&str]>::concat)
         }
     };
     let mut out: Vec<DiffOp> = Vec::with_capacity(ops.len());

@@ -380,15 +380,15 @@ pub fn analyze(
             _ => select::choose(&cx, i, &aligned, &mut scratch, Some(&owners)),
         };
         let Some((cand, mut sentences)) = chosen.filter(|(c, _)| c.coverage > 0.0) else {
-            if item.status != Status::Normative {
-                findings.push(base(
-                    FindingStatus::OutOfScope,
-                    "モデル側の内容が確定していない項目のため、欠落とはしない。".to_owned(),
-                ));
-            } else {
+            if item.status == Status::Normative {
                 findings.push(base(
                     FindingStatus::Omitted,
                     "この項目に対応する記述が見当たらない。".to_owned(),
+                ));
+            } else {
+                findings.push(base(
+                    FindingStatus::OutOfScope,
+                    "モデル側の内容が確定していない項目のため、欠落とはしない。".to_owned(),
                 ));
             }
             continue;

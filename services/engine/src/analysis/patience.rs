@@ -188,8 +188,8 @@ mod tests {
         (0..len)
             .map(|_| {
                 *state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 ((*state >> 33) as u32) % alphabet
             })
             .collect()

@@ -47,9 +47,10 @@ fn explicit_paths_win_over_environment_and_defaults() {
 /// complete dictionary and no temporary directory may be left behind.
 #[test]
 fn concurrent_builds_into_one_cache_all_succeed() {
-    if !Path::new(DEFAULT_IPADIC_SRC).is_dir() && std::env::var_os("TAISHO_IPADIC_SRC").is_none() {
-        panic!("IPADIC source missing: apt-get install mecab-ipadic");
-    }
+    assert!(
+        Path::new(DEFAULT_IPADIC_SRC).is_dir() || std::env::var_os("TAISHO_IPADIC_SRC").is_some(),
+        "IPADIC source missing: apt-get install mecab-ipadic"
+    );
     let cache = fresh_temp_dir("race-cache");
     let config = DictionaryConfig {
         ipadic_src: None,

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             eprintln!(
                 "tokenised in {:.1} ms, analysed in {:.1} ms",
                 tokenised.as_secs_f64() * 1e3,
-                (elapsed - tokenised).as_secs_f64() * 1e3
+                elapsed.checked_sub(tokenised).unwrap().as_secs_f64() * 1e3
             );
         }
         AnalyzeFormat::Html => print!("{}", taisho_web::analysis_page(&analysis, title)?),

@@ -117,7 +117,11 @@ fn national(
     edition: Option<&str>,
 ) -> anyhow::Result<()> {
     let threads = threads
-        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(std::num::NonZero::get)
+        })
         .unwrap_or(1)
         .max(1);
     let limits = Limits::default();
@@ -227,7 +231,7 @@ fn median(xs: &[f64]) -> f64 {
     match v.len() {
         0 => 0.0,
         n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
     }
 }
 

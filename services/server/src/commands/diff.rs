@@ -51,7 +51,8 @@ pub(super) fn compare_files(old: &Path, new: &Path, limits: &Limits) -> anyhow::
 
 /// A document's name in the table: its file name.
 pub(super) fn title(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

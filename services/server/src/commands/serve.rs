@@ -47,7 +47,12 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
             // Shown once, on stdout: only the hashes are stored.
             println!("Demo sign-ins (shown once; store them now):");
             for s in &d.sign_ins {
-                println!("  {:<28} {}  password: {}", s.role, s.email, s.password.expose_secret());
+                println!(
+                    "  {:<28} {}  password: {}",
+                    s.role,
+                    s.email,
+                    s.password.expose_secret()
+                );
             }
         }
         let progress = tokio::spawn(report_progress(server.store().clone()));

@@ -63,10 +63,8 @@ impl ApiError {
     }
 
     pub fn too_large(limit: usize) -> ApiError {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadRequest).with_message(format!(
-            "要求の本文が大きすぎます（上限 {} バイト）。",
-            limit
-        ))
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadRequest)
+            .with_message(format!("要求の本文が大きすぎます（上限 {limit} バイト）。"))
     }
 
     pub fn unsupported_media_type() -> ApiError {

@@ -174,7 +174,7 @@ pub async fn start(
     // Whatever the transport (POST, GET, WebSocket), a request the API's limits refuse is charged.
     let hook_rates = Arc::clone(&rates);
     let api = api.on_refusal(Arc::new(move |caller: &Caller| {
-        hook_rates.charge(caller, REFUSAL_COST)
+        hook_rates.charge(caller, REFUSAL_COST);
     }));
     let state = web::Data::new(State {
         services,

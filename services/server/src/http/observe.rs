@@ -55,7 +55,10 @@ fn link_remote_parent(span: &tracing::Span, headers: &actix_web::http::header::H
             self.0.get(key).and_then(|v| v.to_str().ok())
         }
         fn keys(&self) -> Vec<&str> {
-            self.0.keys().map(|k| k.as_str()).collect()
+            self.0
+                .keys()
+                .map(actix_http::header::HeaderName::as_str)
+                .collect()
         }
     }
     if !headers.contains_key("traceparent") {

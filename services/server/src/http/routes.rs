@@ -102,7 +102,7 @@ async fn graphql_post(
     state.limit_ip(&req)?;
     let media = media_type(&req);
     let multipart = match media.as_deref() {
-        Some("application/json") | Some("application/graphql-response+json") => false,
+        Some("application/json" | "application/graphql-response+json") => false,
         Some("multipart/form-data") => true,
         _ => return Err(ApiError::unsupported_media_type()),
     };
@@ -295,14 +295,13 @@ async fn graphql_get(
     if request.query.trim().is_empty() {
         return Err(ApiError::bad_request("query を指定してください。"));
     }
-    match state.api.operation_type(&request).await {
-        Some(OperationType::Mutation) | Some(OperationType::Subscription) => {
-            return Err(ApiError::method_not_allowed(
-                "更新（mutation）と購読（subscription）は GET では受け付けません。POST を使用してください。",
-                "POST",
-            ));
-        }
-        _ => {}
+    if let Some(OperationType::Mutation | OperationType::Subscription) =
+        state.api.operation_type(&request).await
+    {
+        return Err(ApiError::method_not_allowed(
+            "更新（mutation）と購読（subscription）は GET では受け付けません。POST を使用してください。",
+            "POST",
+        ));
     }
     execute(&state, caller, request).await
 }
@@ -477,13 +476,13 @@ async fn readyz(state: web::Data<State>) -> HttpResponse {
         let migrations = services.migrations_current().await;
         (database, migrations)
     };
-    let (database, migrations) = match tokio::time::timeout(READY_DEADLINE, checks).await {
-        Ok(checks) => checks,
-        Err(_) => {
+    let (database, migrations) =
+        if let Ok(checks) = tokio::time::timeout(READY_DEADLINE, checks).await {
+            checks
+        } else {
             tracing::warn!("readiness: the database did not answer in time");
             (false, false)
-        }
-    };
+        };
     let workers = (state.workers)();
     let ok = database && migrations && workers;
     let check = |ok: bool| serde_json::json!({ "ok": ok });

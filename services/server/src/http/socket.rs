@@ -363,12 +363,9 @@ impl Actor for SocketActor {
 
 impl StreamHandler<Result<Message, ProtocolError>> for SocketActor {
     fn handle(&mut self, message: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
-        let message = match message {
-            Err(_) => {
-                ctx.stop();
-                return;
-            }
-            Ok(m) => m,
+        let Ok(message) = message else {
+            ctx.stop();
+            return;
         };
         let complete = match message {
             Message::Ping(bytes) => {

@@ -36,7 +36,11 @@ fn analyse(text: &str) -> Result<Outcome, String> {
         .iter()
         .filter(|f| f.layer == Layer::Kihon)
         .map(|f| {
-            let kinds = f.reason_kinds().into_iter().map(|k| k.as_str()).collect();
+            let kinds = f
+                .reason_kinds()
+                .into_iter()
+                .map(taisho_synth::ReasonKind::as_str)
+                .collect();
             let terms = f.reasons.iter().flat_map(|r| r.terms.clone()).collect();
             (f.item.clone(), (f.status, kinds, terms))
         })

@@ -599,8 +599,8 @@ async fn next_json(
             .expect("a message in time");
         match msg {
             Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).expect("JSON")),
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-            Some(Ok(_)) => continue,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+            Some(Ok(_)) => {}
         }
     }
 }
@@ -680,7 +680,7 @@ both_backends!(
             }
             match tokio_tungstenite::connect_async(request).await {
                 Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
-                    assert_eq!(res.status().as_u16(), 403)
+                    assert_eq!(res.status().as_u16(), 403);
                 }
                 other => panic!("cross-site upgrade not refused: {:?}", other.map(|_| ())),
             }

@@ -338,11 +338,11 @@ mod upload_is_one_trace_without_document_text {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
-        upload_is_one_trace(Backend::Sqlite).await
+        upload_is_one_trace(Backend::Sqlite).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
-        upload_is_one_trace(Backend::Postgres).await
+        upload_is_one_trace(Backend::Postgres).await;
     }
 }

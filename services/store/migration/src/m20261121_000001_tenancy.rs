@@ -9,7 +9,7 @@ use crate::sql;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &str = r#"
+const TABLES: &str = r"
 CREATE TABLE organisations (
     id {uuid} PRIMARY KEY,
     kind text NOT NULL CHECK (kind IN ('prefecture', 'municipality', 'union', 'consultancy')),
@@ -126,7 +126,7 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_target ON audit_log (target_org_id, at);
 CREATE INDEX audit_log_acting ON audit_log (acting_org_id, at);
-"#;
+";
 
 /// Settings readers used by every policy. A missing or empty setting means "nothing": a connection
 /// that has not set them (or a transaction that ended) sees no tenant rows at all.

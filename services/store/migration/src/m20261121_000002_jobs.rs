@@ -17,7 +17,7 @@ use crate::sql;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &str = r#"
+const TABLES: &str = r"
 CREATE TABLE jobs (
     id {uuid} PRIMARY KEY,
     org_id {uuid} NOT NULL REFERENCES organisations (id),
@@ -43,7 +43,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_queued ON jobs (run_at, id) WHERE state = 'queued';
 CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
 CREATE INDEX jobs_org_running ON jobs (org_id) WHERE state = 'running';
-"#;
+";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

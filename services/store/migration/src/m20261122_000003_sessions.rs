@@ -14,7 +14,7 @@ use crate::sql;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &str = r#"
+const TABLES: &str = r"
 CREATE TABLE sessions (
     id {uuid} PRIMARY KEY,
     token_hash text NOT NULL UNIQUE,
@@ -26,7 +26,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 CREATE INDEX sessions_expires ON sessions (expires_at);
-"#;
+";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -30,7 +30,7 @@ use crate::sql;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &str = r#"
+const TABLES: &str = r"
 CREATE TABLE analysis_summaries (
     analysis_id {uuid} PRIMARY KEY REFERENCES analyses (id),
     org_id {uuid} NOT NULL REFERENCES organisations (id),
@@ -55,7 +55,7 @@ CREATE TABLE analysis_latest (
     PRIMARY KEY (document_id, edition)
 );
 CREATE INDEX analysis_latest_org ON analysis_latest (org_id, edition);
-"#;
+";
 
 /// The fingerprint of an item order (see the module documentation).
 fn fingerprint<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
@@ -209,13 +209,12 @@ async fn backfill(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         }
     };
     for row in rows {
-        let result: JsonValue = match backend {
-            DbBackend::Postgres => row.try_get("", "result")?,
-            _ => {
-                // SQLite keeps JSON as text.
-                let text: String = row.try_get("", "result")?;
-                text.parse::<JsonValue>().unwrap_or(JsonValue::Null)
-            }
+        let result: JsonValue = if backend == DbBackend::Postgres {
+            row.try_get("", "result")?
+        } else {
+            // SQLite keeps JSON as text.
+            let text: String = row.try_get("", "result")?;
+            text.parse::<JsonValue>().unwrap_or(JsonValue::Null)
         };
         let (items, statuses) = summarise(&result);
         let values: Vec<Value> = vec![

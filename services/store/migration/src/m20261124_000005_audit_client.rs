@@ -14,12 +14,12 @@ use crate::sql;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const COLUMNS: &str = r#"
+const COLUMNS: &str = r"
 ALTER TABLE audit_log ADD COLUMN client_addr text NULL;
 ALTER TABLE audit_log ADD COLUMN detail text NULL;
 CREATE INDEX audit_log_target_id ON audit_log (target_org_id, id);
 CREATE INDEX audit_log_acting_id ON audit_log (acting_org_id, id);
-"#;
+";
 
 /// One statement each (their bodies hold `;` mid-line, which [`sql::exec`] would not split).
 const SQLITE_TRIGGERS: [&str; 2] = [

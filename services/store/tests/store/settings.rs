@@ -91,9 +91,9 @@ async fn one(store: &Store, t: &Tenant, i: usize) {
             let tx = store.begin(&t.scope, Mode::Read).await.unwrap();
             observe(&tx, t).await;
             if i.is_multiple_of(2) {
-                tx.commit().await.unwrap()
+                tx.commit().await.unwrap();
             } else {
-                tx.rollback().await.unwrap()
+                tx.rollback().await.unwrap();
             }
         }
     }

@@ -165,7 +165,7 @@ taisho_testkit::backend_test! {
         let k = kind();
         let org = org(&db.store).await;
         let id = enqueue_one(&db.store, org, spec(&k, 1).max_attempts(4)).await.id();
-        let backoff = Backoff { base: Duration::from_millis(400), cap: Duration::from_millis(1000) };
+        let backoff = Backoff { base: Duration::from_millis(400), cap: Duration::from_secs(1) };
         let q = queue(&db).with_backoff(backoff);
         for attempt in 1..=3u32 {
             // Wait until the job is due again (the previous run_at).
@@ -189,7 +189,7 @@ taisho_testkit::backend_test! {
         }
         assert_eq!(backoff.ceiling(1), Duration::from_millis(400));
         assert_eq!(backoff.ceiling(2), Duration::from_millis(800));
-        assert_eq!(backoff.ceiling(3), Duration::from_millis(1000));
+        assert_eq!(backoff.ceiling(3), Duration::from_secs(1));
     }
 }
 
