@@ -11,8 +11,9 @@ use crate::input::read_file;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where the demo data lives (the seed policies).
-    #[arg(long, default_value = "../shared")]
+    /// Where the demo data lives (the seed policies): the repository's `testdata/` (the same
+    /// layout as `../shared`).
+    #[arg(long, default_value = "testdata")]
     shared: PathBuf,
     #[arg(long, default_value = ".data")]
     out: PathBuf,
