@@ -114,7 +114,8 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// Whether `req` may change something on behalf of a cookie: not `Sec-Fetch-Site: cross-site`,
 /// and its `Origin`, when present, is this server's own: same `scheme` (the one the client used),
-/// host and port. The JSON API applies the same rule.
+/// host and port (`Origin: null` only with `Sec-Fetch-Site: same-origin`). The JSON API applies
+/// the same rule.
 pub fn same_origin_request(req: &HttpRequest, scheme: &str) -> bool {
     let headers = req.headers();
     if headers
@@ -130,6 +131,14 @@ pub fn same_origin_request(req: &HttpRequest, scheme: &str) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
+    // A browser sends `Origin: null` from a page whose referrer policy withholds it; its own
+    // `Sec-Fetch-Site` (which no page can set) then says where the request came from.
+    if origin == "null" {
+        return headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("same-origin"));
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -206,6 +215,39 @@ mod tests {
             "https://taisho.example",
             "http",
             "taisho.example:443"
+        ));
+    }
+
+    #[test]
+    fn a_null_origin_needs_the_browsers_same_origin_word() {
+        use actix_web::test::TestRequest;
+        let req = |headers: &[(&str, &str)]| {
+            let mut r = TestRequest::post().insert_header(("host", "127.0.0.1:8080"));
+            for h in headers {
+                r = r.insert_header(*h);
+            }
+            r.to_http_request()
+        };
+        assert!(same_origin_request(&req(&[]), "http"));
+        assert!(same_origin_request(
+            &req(&[("origin", "http://127.0.0.1:8080")]),
+            "http"
+        ));
+        assert!(!same_origin_request(&req(&[("origin", "null")]), "http"));
+        assert!(same_origin_request(
+            &req(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            "http"
+        ));
+        assert!(!same_origin_request(
+            &req(&[("origin", "null"), ("sec-fetch-site", "same-site")]),
+            "http"
+        ));
+        assert!(!same_origin_request(
+            &req(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("sec-fetch-site", "cross-site")
+            ]),
+            "http"
         ));
     }
 

@@ -108,6 +108,9 @@ pub struct BodyOverview {
     /// The version's number within its document.
     pub seq: Option<i32>,
     pub coverage: Option<f64>,
+    /// Per layer, only the layers with items in scope: a body without a 対策基準 is compared on
+    /// its 基本方針 alone.
+    pub layers: Vec<LayerCoverage>,
     pub covered: u32,
     pub weakened: u32,
     pub omitted: u32,
@@ -289,12 +292,37 @@ impl Home<'_> {
                 continue;
             }
             let count = |s: FindingStatus| row.cells().filter(|c| *c == Some(s)).count() as u32;
+            let mut layers: Vec<LayerCoverage> = Layer::ALL
+                .iter()
+                .map(|&layer| LayerCoverage {
+                    layer,
+                    covered: 0,
+                    in_scope: 0,
+                })
+                .collect();
+            for (item, cell) in matrix.items.iter().zip(row.cells()) {
+                let Some(l) =
+                    Layer::of_id(&item.id).and_then(|l| layers.iter_mut().find(|c| c.layer == l))
+                else {
+                    continue;
+                };
+                match cell {
+                    Some(FindingStatus::Covered) => {
+                        l.covered += 1;
+                        l.in_scope += 1;
+                    }
+                    Some(FindingStatus::Weakened | FindingStatus::Omitted) => l.in_scope += 1,
+                    _ => {}
+                }
+            }
+            layers.retain(|l| l.in_scope > 0);
             out.push(BodyOverview {
                 org: row.organisation.clone(),
                 document: row.document,
                 version: row.version,
                 seq: row.version.and_then(|v| seqs.get(&v).copied()),
                 coverage: row.coverage,
+                layers,
                 covered: count(FindingStatus::Covered),
                 weakened: count(FindingStatus::Weakened),
                 omitted: count(FindingStatus::Omitted),

@@ -30,8 +30,8 @@ struct BodyRow {
     name: String,
     kind: &'static str,
     href: Option<String>,
-    coverage: String,
-    meter: u32,
+    /// Per layer: name, percentage text, meter value.
+    layers: Vec<(&'static str, String, u32)>,
     analysed: bool,
     covered: u32,
     weakened: u32,
@@ -102,8 +102,17 @@ fn body_row(b: BodyOverview) -> BodyRow {
         name: b.org.name.clone(),
         kind: format::org_kind(b.org.kind),
         href: b.document.zip(b.seq).map(|(d, s)| report_href(d, s)),
-        coverage: format::percent(b.coverage),
-        meter: format::meter(b.coverage),
+        layers: b
+            .layers
+            .iter()
+            .map(|l| {
+                (
+                    format::layer_short(l.layer),
+                    format::percent(l.ratio()),
+                    format::meter(l.ratio()),
+                )
+            })
+            .collect(),
         analysed: b.version.is_some(),
         covered: b.covered,
         weakened: b.weakened,

@@ -81,6 +81,10 @@ struct SummaryRow {
 }
 
 impl SummaryRow {
+    fn in_scope(&self) -> bool {
+        self.counts.covered + self.counts.weakened + self.counts.omitted > 0
+    }
+
     fn new(name: String, href: Option<String>, counts: Counts) -> SummaryRow {
         SummaryRow {
             name,
@@ -126,6 +130,8 @@ struct ReportPage {
     open_out_of_scope: bool,
     filtered: bool,
     shown: usize,
+    /// Of those shown, 対象外 items in closed folds.
+    folded: usize,
     statuses: Vec<Choice>,
     chapter_choices: Vec<Choice>,
     additions: Vec<(String, String)>,
@@ -186,7 +192,7 @@ fn item_view(view: &AnalysisView, f: &Finding) -> ItemView {
                 FindingStatus::Covered => {
                     "例文の記載事項をすべて含み、義務の程度も同等以上です。"
                 }
-                FindingStatus::Omitted => "例文に相当する規定がありません。左の例文の内容を加える必要があります。",
+                FindingStatus::Omitted => "例文に相当する規定がありません。例文の内容を規定に加える必要があります。",
                 FindingStatus::OutOfScope => {
                     "この文書に該当する部分（基本方針または対策基準）がないか、例文の内容が確定していないため、点検の対象外です。"
                 }
@@ -257,6 +263,7 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
         open_out_of_scope: status == Some(FindingStatus::OutOfScope),
         filtered: status.is_some() || chapter.is_some(),
         shown: 0,
+        folded: 0,
         statuses: Vec::new(),
         chapter_choices: Vec::new(),
         additions: Vec::new(),
@@ -342,6 +349,9 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
         };
         page.shown += 1;
         if f.status == FindingStatus::OutOfScope {
+            if !page.open_out_of_scope {
+                page.folded += 1;
+            }
             group.out_of_scope.push(item_view(&view, f));
         } else {
             group.items.push(item_view(&view, f));

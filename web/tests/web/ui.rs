@@ -504,3 +504,86 @@ async fn sign_out_needs_the_token_and_ends_the_session_on_the_server() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_needs_the_current_password_and_ends_other_sessions() {
+    let w = world().await;
+    let app = app(&w.services).await;
+    let other = sign_in(&app, &w.email).await;
+    let session = sign_in(&app, &w.email).await;
+    let cookie = format!("taisho_session={session}");
+    let res = call_service(
+        &app,
+        TestRequest::get()
+            .uri("/account/password")
+            .insert_header((header::COOKIE, cookie.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_page_headers(&res);
+    let csrf = csrf_field(&text(res).await);
+    let change = |current: &str, new: &str, csrf: &str| {
+        post_form(
+            "/account/password",
+            form(&[
+                ("csrf", csrf),
+                ("current", current),
+                ("new", new),
+                ("confirm", new),
+            ]),
+        )
+        .insert_header((header::COOKIE, cookie.clone()))
+        .to_request()
+    };
+    let res = call_service(&app, change(PASSWORD, "a new password 2", "forged")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = call_service(&app, change("not my password", "a new password 2", &csrf)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        text(res)
+            .await
+            .contains("現在のパスワードが正しくありません。")
+    );
+    let res = call_service(&app, change(PASSWORD, "short", &csrf)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        text(res)
+            .await
+            .contains("パスワードは8文字以上にしてください。")
+    );
+    let res = call_service(&app, change(PASSWORD, "a new password 2", &csrf)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // This session goes on; the other one has ended.
+    let home = |c: String| {
+        TestRequest::get()
+            .uri("/")
+            .insert_header((header::COOKIE, c))
+            .to_request()
+    };
+    assert_eq!(
+        call_service(&app, home(cookie.clone())).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_service(&app, home(format!("taisho_session={other}")))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    // The new password signs in; the old one no longer does.
+    assert!(
+        w.services
+            .sessions()
+            .sign_in(&w.email, "a new password 2", None, None)
+            .await
+            .is_ok()
+    );
+    assert!(
+        w.services
+            .sessions()
+            .sign_in(&w.email, PASSWORD, None, None)
+            .await
+            .is_err()
+    );
+}
