@@ -205,7 +205,7 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn check_password(password: &str) -> Result<()> {
+pub(crate) fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::Invalid(format!(
             "パスワードは{MIN_PASSWORD_CHARS}文字以上にしてください。"
@@ -293,6 +293,11 @@ impl Accounts {
 
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
+    }
+
+    /// The failed-attempt throttle (sign-ins, and password changes keyed by user).
+    pub(crate) fn throttle(&self) -> &SignInThrottle {
+        &self.throttle
     }
 
     /// Checks `email` and `password` and returns the principal acting for `org` (or for the user's

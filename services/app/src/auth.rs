@@ -11,8 +11,23 @@ use crate::error::Result;
 use crate::services::Services;
 use secrecy::{ExposeSecret, SecretString};
 
-/// The name of the browser session cookie.
+/// The name of the browser session cookie in development (plain HTTP on a local address: browsers
+/// refuse `__Host-` cookies without `Secure`).
 pub const SESSION_COOKIE: &str = "taisho_session";
+/// The name of the browser session cookie in production: the `__Host-` prefix makes browsers
+/// accept it only with `Secure`, `Path=/` and no `Domain`, so a sibling host cannot plant one.
+pub const SESSION_COOKIE_SECURE: &str = "__Host-taisho_session";
+
+/// The session cookie's name: [`SESSION_COOKIE_SECURE`] in production, [`SESSION_COOKIE`]
+/// otherwise. The one place both the JSON sign-in and the browser UI take it from; each mode reads
+/// only its own name.
+pub fn session_cookie_name(production: bool) -> &'static str {
+    if production {
+        SESSION_COOKIE_SECURE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// The credential a request carried. Borrowed from the request and never printed: it has no
 /// `Debug` (keep it with [`HeldCredential`], which redacts).

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod engine;
 pub mod error;
 pub mod grants;
+pub mod home;
 pub mod import;
 pub mod keys;
 pub mod matrix;

@@ -14,6 +14,7 @@ use crate::documents::Documents;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::grants::Grants;
+use crate::home::Home;
 use crate::keys::{ApiKeys, KeyConfig};
 use crate::matrix::Matrices;
 use crate::orgs::Orgs;
@@ -121,6 +122,11 @@ impl Services {
     /// Access grants between organisations.
     pub fn grants(&self) -> Grants<'_> {
         Grants(self)
+    }
+
+    /// What the browser UI's pages show: the signed-in viewer, the home page, a version's report.
+    pub fn home(&self) -> Home<'_> {
+        Home(self)
     }
 
     /// Documents, versions and uploads.

@@ -203,6 +203,63 @@ impl Sessions {
     }
 }
 
+impl Sessions {
+    /// The signed-in user of session `token` changes its password: the current one must match
+    /// (a mismatch is [`AppError::InvalidCredentials`], throttled like a failed sign-in of the
+    /// account from `client`), the new one must meet the password rules
+    /// ([`AppError::Invalid`] with its Japanese sentence). The user's other sessions end; this one
+    /// stays. Audited as `password.change` (refusals as `denied`).
+    pub async fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<()> {
+        let caller = self.resolve(token).await?;
+        let (Some(user), Some(org)) = (caller.user(), caller.org()) else {
+            return Err(AppError::InvalidSession);
+        };
+        // The throttle is keyed by account: the user id stands for the address here.
+        let key = format!("user:{user}");
+        let now = std::time::Instant::now();
+        let throttle = self.accounts.throttle();
+        if let Err(wait) = throttle.check(&key, client, now) {
+            return Err(AppError::Throttled(wait));
+        }
+        let hasher = self.accounts.hasher();
+        let ok = match users::password_hash(&self.store, user).await? {
+            Some(hash) => hasher.verify(current, &hash).await?,
+            None => hasher.verify_dummy(current).await?,
+        };
+        let audit = async |outcome: &str| {
+            users::record_authentication(
+                &self.store,
+                Actor::User(user),
+                Some(org),
+                Some(org),
+                crate::audit::Action::PasswordChange.as_str(),
+                Some(user.as_uuid()),
+                outcome,
+                client,
+            )
+            .await
+        };
+        if !ok {
+            throttle.failed(&key, client, now);
+            audit(audit::DENIED).await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        throttle.succeeded(&key, client);
+        crate::accounts::check_password(new)?;
+        let hash = hasher.hash(new).await?;
+        users::set_password_hash(&self.store, user, &hash, &token_hash(token)).await?;
+        crate::auth::credentials_changed();
+        audit(audit::OK).await?;
+        Ok(())
+    }
+}
+
 /// The audit log's action for a sign-out.
 pub const SIGN_OUT: &str = "sign_out";
 

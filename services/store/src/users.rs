@@ -204,3 +204,49 @@ pub async fn profiles(tx: &crate::Tx, ids: &[UserId]) -> Result<Vec<UserProfile>
         })
         .collect())
 }
+
+/// The password hash of `user` (`None`: no password, or no such user), read in the auth scope like
+/// [`credentials`]: a password change checks the current password with it.
+pub async fn password_hash(store: &Store, user: UserId) -> Result<Option<String>> {
+    let tx = store.begin_auth().await?;
+    let u = user::Entity::find_by_id(user.as_uuid())
+        .one(tx.conn())
+        .await?;
+    tx.rollback().await?;
+    Ok(u.filter(|u| u.disabled_at.is_none())
+        .and_then(|u| u.password_hash))
+}
+
+/// Replaces the password hash of `user` (a PHC string the caller computed) and revokes every
+/// other session of the user (all but the one hashing to `keep_session`), in one system
+/// transaction. Returns how many sessions were revoked.
+pub async fn set_password_hash(
+    store: &Store,
+    user: UserId,
+    hash: &str,
+    keep_session: &str,
+) -> Result<u64> {
+    use sea_orm::sea_query::Expr;
+
+    use crate::sessions::session;
+
+    let tx = store.begin_system(Mode::Write).await?;
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash.to_owned()))
+        .filter(user::Column::Id.eq(user.as_uuid()))
+        .exec(tx.conn())
+        .await?;
+    if res.rows_affected == 0 {
+        tx.rollback().await?;
+        return Err(crate::StoreError::NotFound);
+    }
+    let revoked = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .filter(session::Column::UserId.eq(user.as_uuid()))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::TokenHash.ne(keep_session))
+        .exec(tx.conn())
+        .await?;
+    tx.commit().await?;
+    Ok(revoked.rows_affected)
+}

@@ -1,9 +1,11 @@
 //! The crate's one integration-test binary: each page rendered from real engine results (the
-//! engine's character-class tokenizer, so no dictionary is needed).
+//! engine's character-class tokenizer, so no dictionary is needed), and the browser UI over real
+//! use-cases on SQLite (`ui`).
 
 mod analysis;
 mod comparison;
 mod diff_table;
+mod ui;
 
 use taisho_engine::CharClassTokenizer;
 use taisho_engine::analysis::PreparedModel;

@@ -1,6 +1,7 @@
 //! The HTTP server (actix-web): `/graphql` (POST, GET for queries, WebSocket subscriptions),
 //! `/graphiql` outside production, `/auth/sign-in` and `/auth/sign-out`, `/healthz`, `/readyz`,
-//! `/metrics`.
+//! `/metrics`, and the browser UI of `taisho-web` (`/`, `/sign-in`, the pages, `/static/…`), which
+//! shares the server's trusted-proxy view of the client through its `WebState`.
 //!
 //! The server runs on its own thread inside an actix system, so [`start`] can be called from any
 //! tokio runtime (the `taisho serve` command, or a test) and returns once the socket is bound.
@@ -176,13 +177,23 @@ pub async fn start(
     let api = api.on_refusal(Arc::new(move |caller: &Caller| {
         hook_rates.charge(caller, REFUSAL_COST);
     }));
+    let proxies = client::Proxies::new(config.trusted_proxies.clone());
+    let web_state = {
+        let (addr, scheme) = (proxies.clone(), proxies.clone());
+        web::Data::new(
+            taisho_web::WebState::new(services.clone(), config.env.is_production()).with_client(
+                Arc::new(move |req: &actix_web::HttpRequest| addr.client_addr(req)),
+                Arc::new(move |req: &actix_web::HttpRequest| scheme.scheme(req)),
+            ),
+        )
+    };
     let state = web::Data::new(State {
         services,
         api,
         production: config.env.is_production(),
         limits: config.limits,
         workers,
-        proxies: client::Proxies::new(config.trusted_proxies.clone()),
+        proxies,
         rates,
     });
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
@@ -194,6 +205,7 @@ pub async fn start(
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(state.clone())
+                        .app_data(web_state.clone())
                         .wrap(
                             actix_web::middleware::DefaultHeaders::new()
                                 .add(("X-Content-Type-Options", "nosniff"))

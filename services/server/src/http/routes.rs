@@ -6,7 +6,7 @@ use async_graphql::BatchRequest;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::OperationType;
 use serde::Deserialize;
-use taisho_app::auth::{self, Caller, Credential, SESSION_COOKIE};
+use taisho_app::auth::{self, Caller, Credential};
 use taisho_domain::{ErrorCode, OrgId};
 
 use crate::http::State;
@@ -36,9 +36,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(healthz))
     .route("/readyz", web::get().to(readyz))
     .route("/metrics", web::get().to(metrics))
-    .default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ApiError::not_found())
-    }));
+    // The browser UI: `/`, `/sign-in`, the pages and their static files.
+    .configure(taisho_web::configure)
+    .default_service(web::to(not_found));
+}
+
+/// Unknown paths: the Japanese 404 page for a browser (it asks for HTML), the JSON error for
+/// programs.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        taisho_web::not_found_page()
+    } else {
+        actix_web::ResponseError::error_response(&ApiError::not_found())
+    }
 }
 
 /// The media type of a request, lower-case, without parameters.
@@ -314,7 +329,7 @@ async fn subscription(
     payload: web::Payload,
     state: web::Data<State>,
 ) -> Result<HttpResponse, ApiError> {
-    let upgrade = match credential(&req)? {
+    let upgrade = match credential(&req, state.production)? {
         Credential::None => None,
         credential => {
             let authority =
@@ -362,13 +377,6 @@ struct SignInRequest {
     /// Global id (or UUID) of the organisation to act for; needed when the user has several.
     #[serde(default)]
     organisation: Option<String>,
-}
-
-fn session_cookie_header(value: &str, max_age: u64, secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    )
 }
 
 fn parse_org(value: &str) -> Result<OrgId, ApiError> {
@@ -428,7 +436,7 @@ async fn sign_in(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             header::SET_COOKIE,
-            session_cookie_header(
+            taisho_web::session::session_cookie_header(
                 token.expose(),
                 state.services.sessions().cookie_lifetime().as_secs(),
                 state.production,
@@ -441,7 +449,7 @@ async fn sign_in(
 async fn sign_out(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     state.limit_ip(&req)?;
     state.check_same_origin(&req)?;
-    if let Some(token) = session_cookie(&req) {
+    if let Some(token) = session_cookie(&req, state.production) {
         state
             .services
             .sessions()
@@ -453,7 +461,7 @@ async fn sign_out(req: HttpRequest, state: web::Data<State>) -> Result<HttpRespo
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             header::SET_COOKIE,
-            session_cookie_header("", 0, state.production),
+            taisho_web::session::session_cookie_header("", 0, state.production),
         ))
         .json(serde_json::json!({ "signedOut": true })))
 }

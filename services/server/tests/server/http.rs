@@ -424,9 +424,13 @@ async fn graphiql_is_served_in_development_only() {
     let res = h.get("/graphiql").send().await.expect("graphiql");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(res).await, "NOT_FOUND");
-    // Production cookies are Secure.
+    // Production cookies are Secure, under the `__Host-` name browsers bind to this host.
     let (set_cookie, _) = h.sign_in().await;
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    assert!(
+        set_cookie.starts_with("__Host-taisho_session="),
+        "{set_cookie}"
+    );
     h.stop().await;
 }
 

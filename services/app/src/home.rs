@@ -1,0 +1,380 @@
+//! What the browser UI shows on every page and on its home page: who is signed in ([`Viewer`]) and
+//! the organisation's overview ([`Dashboard`]): a body's documents with their latest analysis, a
+//! prefecture's member bodies with their coverage, a consultancy's clients.
+//!
+//! Read in the caller's scope, in one read transaction per call; nothing here writes.
+
+use std::collections::HashMap;
+
+use taisho_domain::{DocumentId, OrgId, VersionId};
+use taisho_engine::analysis::FindingStatus;
+use taisho_guideline::{EditionId, Layer};
+use taisho_store::{
+    Document, Mode, OrgKind, Organisation, TenantScope, Version, documents, grants, orgs, users,
+};
+
+use crate::analyses::{AnalysisView, Summary};
+use crate::auth::Caller;
+use crate::error::{AppError, Result};
+use crate::matrix::MatrixQuery;
+use crate::services::Services;
+
+/// The signed-in caller with what every page header shows.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub caller: Caller,
+    /// The caller's scope (carrying its client address).
+    pub scope: TenantScope,
+    /// The organisation the caller acts for.
+    pub org: Organisation,
+    /// The user's display name (sessions); `None` for API keys.
+    pub user_name: Option<String>,
+}
+
+/// Covered / in scope of one layer of an analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerCoverage {
+    pub layer: Layer,
+    pub covered: u32,
+    pub in_scope: u32,
+}
+
+impl LayerCoverage {
+    pub fn ratio(&self) -> Option<f64> {
+        (self.in_scope > 0).then(|| f64::from(self.covered) / f64::from(self.in_scope))
+    }
+}
+
+/// The latest analysis of a version, as an overview shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisSummary {
+    pub failed: bool,
+    pub summary: Summary,
+    /// Per layer, only the layers with items in scope.
+    pub layers: Vec<LayerCoverage>,
+}
+
+impl AnalysisSummary {
+    fn of(view: &AnalysisView) -> AnalysisSummary {
+        let mut layers: Vec<LayerCoverage> = Layer::ALL
+            .iter()
+            .map(|&layer| LayerCoverage {
+                layer,
+                covered: 0,
+                in_scope: 0,
+            })
+            .collect();
+        for f in &view.findings {
+            let Some(l) =
+                Layer::of_id(&f.item).and_then(|l| layers.iter_mut().find(|c| c.layer == l))
+            else {
+                continue;
+            };
+            match f.status {
+                FindingStatus::Covered => {
+                    l.covered += 1;
+                    l.in_scope += 1;
+                }
+                FindingStatus::Weakened | FindingStatus::Omitted => l.in_scope += 1,
+                FindingStatus::OutOfScope => {}
+            }
+        }
+        layers.retain(|l| l.in_scope > 0);
+        AnalysisSummary {
+            failed: view.failure.is_some(),
+            summary: view.summary,
+            layers,
+        }
+    }
+}
+
+/// A document with its latest version and that version's analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentOverview {
+    pub document: Document,
+    pub versions: usize,
+    pub latest: Option<Version>,
+    /// `None` while the latest version has no analysis with the edition (queued or running).
+    pub analysis: Option<AnalysisSummary>,
+}
+
+/// A member body or a client with its latest analysed document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyOverview {
+    pub org: Organisation,
+    /// The document and version of the latest analysis (`None`: nothing analysed yet).
+    pub document: Option<DocumentId>,
+    pub version: Option<VersionId>,
+    /// The version's number within its document.
+    pub seq: Option<i32>,
+    pub coverage: Option<f64>,
+    /// Per layer, only the layers with items in scope: a body without a 対策基準 is compared on
+    /// its 基本方針 alone.
+    pub layers: Vec<LayerCoverage>,
+    pub covered: u32,
+    pub weakened: u32,
+    pub omitted: u32,
+}
+
+/// The home page's content, by the kind of the acting organisation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dashboard {
+    /// A municipality or union: its own documents.
+    Body { documents: Vec<DocumentOverview> },
+    /// A prefecture: its member bodies.
+    Prefecture { members: Vec<BodyOverview> },
+    /// A consultancy: the bodies that granted it access.
+    Consultancy { clients: Vec<BodyOverview> },
+}
+
+/// The home use-cases ([`Services::home`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Home<'a>(pub(crate) &'a Services);
+
+impl Home<'_> {
+    /// The [`Viewer`] of an authenticated caller: its scope, organisation and name. An anonymous
+    /// caller is [`AppError::InvalidSession`].
+    pub async fn viewer(&self, caller: Caller) -> Result<Viewer> {
+        let Some(org) = caller.org() else {
+            return Err(AppError::InvalidSession);
+        };
+        let scope = caller.resolve_scope(self.0).await?;
+        let user = caller.user();
+        let (org, user_name) = self
+            .0
+            .store
+            .tx(&scope, Mode::Read, async |tx| -> Result<_> {
+                let org = orgs::get(tx, org).await?;
+                let name = match user {
+                    Some(u) => users::profiles(tx, &[u])
+                        .await?
+                        .into_iter()
+                        .next()
+                        .map(|p| p.display_name),
+                    None => None,
+                };
+                Ok((org, name))
+            })
+            .await?;
+        Ok(Viewer {
+            caller,
+            scope,
+            org,
+            user_name,
+        })
+    }
+
+    /// The home page of `viewer` with model `edition`.
+    pub async fn dashboard(&self, viewer: &Viewer, edition: EditionId) -> Result<Dashboard> {
+        match viewer.org.kind {
+            OrgKind::Municipality | OrgKind::Union => Ok(Dashboard::Body {
+                documents: self
+                    .documents(&viewer.scope, viewer.org.id, edition)
+                    .await?,
+            }),
+            OrgKind::Prefecture => Ok(Dashboard::Prefecture {
+                members: self
+                    .bodies(
+                        &viewer.scope,
+                        MatrixQuery {
+                            prefecture: Some(viewer.org.id),
+                            ..MatrixQuery::default()
+                        },
+                        edition,
+                    )
+                    .await?,
+            }),
+            OrgKind::Consultancy => {
+                let org = viewer.org.id;
+                let clients: Vec<OrgId> = self
+                    .0
+                    .store
+                    .tx(&viewer.scope, Mode::Read, async |tx| -> Result<_> {
+                        Ok(grants::list(tx, org).await?)
+                    })
+                    .await?
+                    .into_iter()
+                    .filter(|g| g.grantee_org_id == org && g.revoked_at.is_none())
+                    .map(|g| g.grantor_org_id)
+                    .filter(|o| viewer.scope.can_read(*o))
+                    .collect();
+                let clients = if clients.is_empty() {
+                    Vec::new()
+                } else {
+                    self.bodies(
+                        &viewer.scope,
+                        MatrixQuery {
+                            organisations: Some(clients),
+                            ..MatrixQuery::default()
+                        },
+                        edition,
+                    )
+                    .await?
+                };
+                Ok(Dashboard::Consultancy { clients })
+            }
+        }
+    }
+
+    /// The documents of `org` with their latest versions and analyses.
+    async fn documents(
+        &self,
+        scope: &TenantScope,
+        org: OrgId,
+        edition: EditionId,
+    ) -> Result<Vec<DocumentOverview>> {
+        let store = &self.0.store;
+        let (docs, mut versions) = store
+            .tx(scope, Mode::Read, async |tx| -> Result<_> {
+                let docs = documents::list(tx, org).await?;
+                let ids: Vec<DocumentId> = docs.iter().map(|d| d.id).collect();
+                let mut by_doc: HashMap<DocumentId, Vec<Version>> = HashMap::new();
+                for v in documents::versions_of(tx, &ids).await? {
+                    by_doc.entry(v.document_id).or_default().push(v);
+                }
+                Ok((docs, by_doc))
+            })
+            .await?;
+        let latest: Vec<VersionId> = versions
+            .values()
+            .filter_map(|vs| vs.iter().max_by_key(|v| v.seq).map(|v| v.id))
+            .collect();
+        let analysed = if latest.is_empty() {
+            HashMap::new()
+        } else {
+            crate::analyses::of_versions(store, scope, &latest, edition).await?
+        };
+        Ok(docs
+            .into_iter()
+            .map(|document| {
+                let vs = versions.remove(&document.id).unwrap_or_default();
+                let latest = vs.iter().max_by_key(|v| v.seq).cloned();
+                let analysis = latest
+                    .as_ref()
+                    .and_then(|v| analysed.get(&v.id))
+                    .map(AnalysisSummary::of);
+                DocumentOverview {
+                    document,
+                    versions: vs.len(),
+                    latest,
+                    analysis,
+                }
+            })
+            .collect())
+    }
+
+    /// The bodies of a matrix query with their coverage, one row per body (its latest analysed
+    /// document; the first when it has several).
+    async fn bodies(
+        &self,
+        scope: &TenantScope,
+        query: MatrixQuery,
+        edition: EditionId,
+    ) -> Result<Vec<BodyOverview>> {
+        let matrix = self.0.matrix().get(scope, &query, edition).await?;
+        let version_ids: Vec<VersionId> = matrix.rows.iter().filter_map(|r| r.version).collect();
+        let seqs: HashMap<VersionId, i32> = if version_ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.0
+                .store
+                .tx(scope, Mode::Read, async |tx| -> Result<_> {
+                    Ok(documents::get_versions(tx, &version_ids).await?)
+                })
+                .await?
+                .into_iter()
+                .map(|v| (v.id, v.seq))
+                .collect()
+        };
+        let mut out: Vec<BodyOverview> = Vec::with_capacity(matrix.rows.len());
+        for row in &matrix.rows {
+            if out.iter().any(|b| b.org.id == row.org) {
+                continue;
+            }
+            let count = |s: FindingStatus| row.cells().filter(|c| *c == Some(s)).count() as u32;
+            let mut layers: Vec<LayerCoverage> = Layer::ALL
+                .iter()
+                .map(|&layer| LayerCoverage {
+                    layer,
+                    covered: 0,
+                    in_scope: 0,
+                })
+                .collect();
+            for (item, cell) in matrix.items.iter().zip(row.cells()) {
+                let Some(l) =
+                    Layer::of_id(&item.id).and_then(|l| layers.iter_mut().find(|c| c.layer == l))
+                else {
+                    continue;
+                };
+                match cell {
+                    Some(FindingStatus::Covered) => {
+                        l.covered += 1;
+                        l.in_scope += 1;
+                    }
+                    Some(FindingStatus::Weakened | FindingStatus::Omitted) => l.in_scope += 1,
+                    _ => {}
+                }
+            }
+            layers.retain(|l| l.in_scope > 0);
+            out.push(BodyOverview {
+                org: row.organisation.clone(),
+                document: row.document,
+                version: row.version,
+                seq: row.version.and_then(|v| seqs.get(&v).copied()),
+                coverage: row.coverage,
+                layers,
+                covered: count(FindingStatus::Covered),
+                weakened: count(FindingStatus::Weakened),
+                omitted: count(FindingStatus::Omitted),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The report of one version: its organisation, document and version, and its analysis with the
+/// edition (`None` while there is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub org: Organisation,
+    pub document: Document,
+    pub version: Version,
+    pub edition: EditionId,
+    pub analysis: Option<AnalysisView>,
+}
+
+impl Home<'_> {
+    /// The report of version `seq` of `document` with `edition`. A foreign or missing document,
+    /// and a missing version number, are NotFound alike.
+    pub async fn report(
+        &self,
+        scope: &TenantScope,
+        document: DocumentId,
+        seq: i32,
+        edition: EditionId,
+    ) -> Result<Report> {
+        let store = &self.0.store;
+        let (org, doc, version) = store
+            .tx(scope, Mode::Read, async |tx| -> Result<_> {
+                let doc = documents::get(tx, document).await?;
+                let version = documents::list_versions(tx, document)
+                    .await?
+                    .into_iter()
+                    .find(|v| v.seq == seq)
+                    .ok_or(taisho_store::StoreError::NotFound)?;
+                let org = orgs::get(tx, doc.org_id).await?;
+                Ok((org, doc, version))
+            })
+            .await?;
+        let analysis = crate::analyses::of_versions(store, scope, &[version.id], edition)
+            .await?
+            .remove(&version.id);
+        Ok(Report {
+            org,
+            document: doc,
+            version,
+            edition,
+            analysis,
+        })
+    }
+}
