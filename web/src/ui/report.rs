@@ -282,7 +282,7 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
     };
     if let Some(f) = &view.failure {
         page.state = "failed";
-        page.failure = f.code.clone();
+        page.failure.clone_from(&f.code);
         return page;
     }
     page.state = "done";
