@@ -5,6 +5,10 @@ set -euo pipefail
 
 need_apt=()
 [ -d /usr/share/mecab/dic/ipadic ] || need_apt+=(mecab-ipadic)
+# The browser tests drive headless Chromium through chromedriver; Japanese glyphs for screenshots.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} from Debian" >&2

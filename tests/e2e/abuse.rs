@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::api;
-use crate::client::{COOKIE, Client, Resp};
+use crate::client::{COOKIES, Client, Resp};
 use crate::harness::{Backend, Server, ServerOptions};
 
 e2e_test!(hostile_requests_are_refused_cleanly, abuse);
@@ -67,10 +67,11 @@ impl Ctx {
             .query(&[("query", query)])
     }
 
-    fn cookie(&self, token: &str) -> reqwest::RequestBuilder {
+    /// A cookie-authenticated request; `pair` is the cookie as set (`name=value`).
+    fn cookie(&self, pair: &str) -> reqwest::RequestBuilder {
         self.anon
             .raw(Method::POST, "/graphql")
-            .header("cookie", format!("{COOKIE}={token}"))
+            .header("cookie", pair.to_owned())
             .header("content-type", "application/json")
     }
 
@@ -778,7 +779,7 @@ fn cases() -> Vec<Case> {
                 .body(json!({ "query": Q_OK }).to_string())
         }),
         case("forged session cookie", Rejected, |c| {
-            c.cookie("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            c.cookie(&forged(&c.session))
                 .body(json!({ "query": Q_OK }).to_string())
         }),
         case("cross-origin cookie POST", Rejected, |c| {
@@ -1366,4 +1367,10 @@ async fn hostile_documents(backend: Backend) {
     );
     let health = Client::send(server.client().raw(Method::GET, "/healthz")).await;
     assert_eq!(health.status, 200, "{}", health.text);
+}
+
+/// A well-formed session cookie that was never issued, under the name of `pair`'s cookie.
+fn forged(pair: &str) -> String {
+    let name = pair.split_once('=').map_or(COOKIES[0], |(n, _)| n);
+    format!("{name}=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 }

@@ -8,13 +8,14 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-pub const COOKIE: &str = "taisho_session";
+/// The session cookie's names: in development, and in production (`__Host-`, `Secure`).
+pub const COOKIES: [&str; 2] = ["taisho_session", "__Host-taisho_session"];
 
 #[derive(Debug, Clone)]
 pub enum Auth {
     None,
     Bearer(String),
-    /// The value of the `taisho_session` cookie.
+    /// The session cookie as the server set it: `name=value`.
     Cookie(String),
 }
 
@@ -99,7 +100,7 @@ impl Client {
         match &self.auth {
             Auth::None => rb,
             Auth::Bearer(k) => rb.header("authorization", format!("Bearer {k}")),
-            Auth::Cookie(c) => rb.header("cookie", format!("{COOKIE}={c}")),
+            Auth::Cookie(c) => rb.header("cookie", c.as_str()),
         }
     }
 
@@ -205,10 +206,9 @@ impl Client {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .find_map(|c| {
-                c.split(';')
-                    .next()
-                    .and_then(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")))
-                    .map(str::to_owned)
+                let pair = c.split(';').next()?.trim();
+                let (name, value) = pair.split_once('=')?;
+                (COOKIES.contains(&name) && !value.is_empty()).then(|| pair.to_owned())
             });
         match token {
             Some(t) if r.status == 200 && !t.is_empty() => Ok(self.with_auth(Auth::Cookie(t))),
@@ -368,10 +368,8 @@ impl Client {
             Auth::None => {}
             Auth::Bearer(k) => init = json!({ "authorization": format!("Bearer {k}") }),
             Auth::Cookie(c) => {
-                req.headers_mut().insert(
-                    "cookie",
-                    HeaderValue::from_str(&format!("{COOKIE}={c}")).expect("cookie header"),
-                );
+                req.headers_mut()
+                    .insert("cookie", HeaderValue::from_str(c).expect("cookie header"));
             }
         }
         (req, init)

@@ -100,7 +100,7 @@ fn newest_source(root: &Path) -> SystemTime {
         }
     }
     let mut newest = SystemTime::UNIX_EPOCH;
-    for top in ["services", "graphql"] {
+    for top in ["services", "graphql", "web"] {
         walk(&root.join(top), &mut newest);
     }
     for file in ["Cargo.toml", "Cargo.lock"] {

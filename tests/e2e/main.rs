@@ -24,6 +24,7 @@ mod redact;
 
 mod abuse;
 mod api;
+mod browser;
 mod diff;
 mod isolation;
 mod matrix;

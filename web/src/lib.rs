@@ -9,7 +9,10 @@ mod ui;
 pub use comparison::comparison_page;
 pub use diff_table::diff_table_page;
 pub use report::analysis_page;
-pub use ui::{CSP, ClientAddr, Scheme, SignedIn, WebError, WebState, configure, not_found_page};
+pub use ui::{
+    CSP, ClientAddr, QUERY_CSP, Scheme, SignedIn, WebError, WebState, configure, not_found_page,
+    query_page,
+};
 
 /// A page could not be rendered (a value failed to format; never seen with the engine's types).
 #[derive(Debug, thiserror::Error)]

@@ -8,30 +8,64 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
 
-/// The style sheet of every page.
-const CSS: &str = include_str!("../../assets/taisho.css");
+/// One embedded file.
+struct Asset {
+    /// `/static/<stem>.<hash>.<ext>`.
+    path: String,
+    content_type: &'static str,
+    body: &'static str,
+}
 
-/// `/static/taisho.<hash>.css`.
-static CSS_PATH: LazyLock<String> = LazyLock::new(|| {
-    let hash = Sha256::digest(CSS.as_bytes());
-    let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
-    format!("/static/taisho.{hex}.css")
+impl Asset {
+    fn new(stem: &str, ext: &str, content_type: &'static str, body: &'static str) -> Asset {
+        let hash = Sha256::digest(body.as_bytes());
+        let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+        Asset {
+            path: format!("/static/{stem}.{hex}.{ext}"),
+            content_type,
+            body,
+        }
+    }
+}
+
+/// The style sheet of every page, and the script of the GraphQL query page (the only script).
+static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+    [
+        Asset::new(
+            "taisho",
+            "css",
+            "text/css; charset=utf-8",
+            include_str!("../../assets/taisho.css"),
+        ),
+        Asset::new(
+            "query",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/query.js"),
+        ),
+    ]
 });
 
 /// The URL of the style sheet (for the pages' `<link>`).
 pub fn css_path() -> &'static str {
-    CSS_PATH.as_str()
+    ASSETS[0].path.as_str()
 }
 
-/// `GET /static/{file}`: the current style sheet, cached for a year; any other name is 404.
+/// The URL of the query page's script.
+pub fn query_script_path() -> &'static str {
+    ASSETS[1].path.as_str()
+}
+
+/// `GET /static/{file}`: an embedded file under its current name, cached for a year; any other
+/// name is 404.
 pub async fn serve(file: web::Path<String>) -> HttpResponse {
-    if format!("/static/{}", file.as_str()) == *CSS_PATH {
-        HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+    let wanted = format!("/static/{}", file.as_str());
+    match ASSETS.iter().find(|a| a.path == wanted) {
+        Some(asset) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, asset.content_type))
             .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
             .insert_header(("X-Content-Type-Options", "nosniff"))
-            .body(CSS)
-    } else {
-        super::error::WebError::NotFound.page_response()
+            .body(asset.body),
+        None => super::error::WebError::NotFound.page_response(),
     }
 }

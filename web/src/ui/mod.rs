@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod format;
 mod home;
+mod query;
 mod report;
 
 use std::net::IpAddr;
@@ -20,6 +21,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use taisho_app::Services;
 
 pub use error::WebError;
+pub use query::{QUERY_CSP, query_page};
 
 /// The client address of a request (the server resolves trusted proxies).
 pub type ClientAddr = Arc<dyn Fn(&HttpRequest) -> Option<IpAddr> + Send + Sync>;

@@ -1,6 +1,6 @@
 //! The routes. Handlers are thin: limits, authentication, one call, the answer.
 
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::BatchRequest;
 use async_graphql::http::MultipartOptions;
@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             })),
     )
     .route("/graphiql", web::get().to(graphiql))
+    .route("/graphql/schema.graphql", web::get().to(schema_sdl))
     .route("/auth/sign-in", web::post().to(sign_in))
     .route("/auth/sign-out", web::post().to(sign_out))
     .route("/healthz", web::get().to(healthz))
@@ -354,19 +355,33 @@ async fn subscription(
     )
 }
 
-/// `GET /graphiql`: the GraphiQL page, outside production only.
-async fn graphiql(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+/// `GET /graphiql`: the GraphQL query page (offline: its one script is embedded), outside
+/// production only, as introspection is.
+async fn graphiql(
+    state: web::Data<State>,
+    signed: Option<taisho_web::SignedIn>,
+) -> Result<HttpResponse, ApiError> {
     if state.production {
         return Err(ApiError::not_found());
     }
-    let html = async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql")
-        .title("Taisho GraphiQL")
-        .finish();
+    Ok(taisho_web::query_page(signed)
+        .await
+        .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e)))
+}
+
+/// `GET /graphql/schema.graphql`: the schema in SDL, outside production only.
+async fn schema_sdl(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    static SDL: std::sync::LazyLock<String> = std::sync::LazyLock::new(taisho_graphql::sdl);
+    if state.production {
+        return Err(ApiError::not_found());
+    }
     Ok(HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(html))
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "inline; filename=\"schema.graphql\"",
+        ))
+        .body(SDL.as_str()))
 }
 
 #[derive(Deserialize)]

@@ -414,16 +414,38 @@ async fn the_address_limit_applies_before_authentication() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graphiql_is_served_in_development_only() {
+async fn the_offline_query_page_and_schema_are_served_in_development_only() {
     let h = harness(Backend::Sqlite, |_| {}).await;
     let res = h.get("/graphiql").send().await.expect("graphiql");
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.expect("html").contains("graphiql"));
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    let html = res.text().await.expect("html");
+    assert!(html.contains("GraphQL 照会"), "{html}");
+    // Offline: the page's script is this server's, and nothing comes from elsewhere.
+    assert!(!html.contains("://"), "no external URL in the page");
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    let script = html
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the page's script")
+        .to_owned();
+    let res = h.get(&script).send().await.expect("script");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.expect("js").contains("/graphql"));
+    let res = h.get("/graphql/schema.graphql").send().await.expect("sdl");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.expect("sdl").contains("type QueryRoot"));
     h.stop().await;
     let h = harness(Backend::Sqlite, |c| c.env = Environment::Production).await;
     let res = h.get("/graphiql").send().await.expect("graphiql");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(res).await, "NOT_FOUND");
+    let res = h.get("/graphql/schema.graphql").send().await.expect("sdl");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Production cookies are Secure, under the `__Host-` name browsers bind to this host.
     let (set_cookie, _) = h.sign_in().await;
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");

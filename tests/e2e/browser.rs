@@ -1,0 +1,293 @@
+//! The browser UI in headless Chromium (Debian `chromium` + `chromium-driver`, driven over
+//! WebDriver by `fantoccini`) against the real server: sign in, the prefecture's home, a member's
+//! report with its findings, the offline query page, sign-out.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client as Driver, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::api;
+use crate::harness::{Backend, Server};
+
+e2e_test!(
+    a_coordinator_signs_in_and_reads_a_members_report,
+    coordinator_reads_report
+);
+e2e_test!(the_query_page_runs_a_query_without_internet, query_page);
+
+/// Not a check: writes the query page as users see it to `docs/screenshots/web-query-<width>.png`,
+/// to be looked at before committing (`cargo test -p taisho-e2e --test e2e browser::screenshots --
+/// --ignored`).
+#[test]
+#[ignore = "writes docs/screenshots/; run by hand"]
+fn screenshots() {
+    crate::harness::run(Backend::Sqlite, take_screenshots);
+}
+
+async fn take_screenshots(backend: Backend) {
+    let server = Server::start(backend).await;
+    let driver = ChromeDriver::start();
+    let out = crate::harness::repo_root().join("docs/screenshots");
+    for width in [1280u32, 768] {
+        let b = browser(&driver, width).await;
+        let base = server.client().url("");
+        let base = base.trim_end_matches('/');
+        let admin = server.sign_in_for("admin");
+        sign_in(&b, base, &admin.email, &admin.password).await;
+        b.set_window_size(width, 1300).await.expect("window size");
+        b.goto(&format!("{base}/graphiql"))
+            .await
+            .expect("query page");
+        b.find(Locator::Css("#query-form button[type=submit]"))
+            .await
+            .expect("実行する")
+            .click()
+            .await
+            .expect("run the example");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let png = b.screenshot().await.expect("screenshot");
+        std::fs::write(out.join(format!("web-query-{width}.png")), png).expect("write png");
+        b.close().await.expect("close the browser");
+    }
+}
+
+/// chromedriver as a child process, killed on drop.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    fn start() -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian chromium-driver; infra/setup.sh installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver { child, port }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium session at `width` × 900 px.
+async fn browser(driver: &ChromeDriver, width: u32) -> Driver {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--disable-gpu",
+                format!("--window-size={width},900"),
+                "--lang=ja",
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session")
+}
+
+async fn text_of(b: &Driver, css: &str) -> String {
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("element text")
+}
+
+/// Signs in through the page's own form.
+async fn sign_in(b: &Driver, base: &str, email: &str, password: &str) {
+    b.goto(&format!("{base}/")).await.expect("open /");
+    let url = b.current_url().await.expect("url");
+    assert!(
+        url.path().ends_with("/sign-in"),
+        "signed out / goes to the sign-in page: {url}"
+    );
+    assert!(text_of(b, "h1").await.contains("サインイン"));
+    b.find(Locator::Css("input[name=email]"))
+        .await
+        .expect("email field")
+        .send_keys(email)
+        .await
+        .expect("type email");
+    b.find(Locator::Css("input[name=password]"))
+        .await
+        .expect("password field")
+        .send_keys(password)
+        .await
+        .expect("type password");
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("sign in");
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("form.sign-out"))
+        .await
+        .expect("signed in: the header has サインアウト");
+}
+
+async fn coordinator_reads_report(backend: Backend) {
+    let server = Server::start(backend).await;
+    // A member body uploads seed 000 (through the API; the upload page comes later).
+    let admin = api::prefecture_key_client(&server);
+    let members = api::demo_members(&admin).await;
+    let body = &members[1];
+    let key = server.create_key(&body.name, "editor");
+    let client = server.client().with_bearer(&key);
+    // A new version of its (demo) policy, so the home page's link leads to it.
+    let docs = client
+        .ok(
+            "query($o: ID!) { organisation(id: $o) { documents(first: 5) { nodes { id title } } } }",
+            json!({ "o": body.id }),
+        )
+        .await;
+    let document = docs["organisation"]["documents"]["nodes"][0]["id"]
+        .as_str()
+        .expect("the member's demo document")
+        .to_owned();
+    let (name, bytes) = api::seed_file("000");
+    let up = api::upload(
+        &client,
+        &body.id,
+        Some(&document),
+        "情報セキュリティポリシー",
+        &name,
+        bytes,
+    )
+    .await;
+    let version = up["version"]["id"].as_str().expect("version id").to_owned();
+    api::wait_analysis(&client, &version).await;
+
+    let driver = ChromeDriver::start();
+    let b = browser(&driver, 1280).await;
+    let base = server.client().url("");
+    let base = base.trim_end_matches('/');
+    let coordinator = server.sign_in_for("coordinator");
+    sign_in(&b, base, &coordinator.email, &coordinator.password).await;
+
+    // Home: the member bodies; the one that uploaded links to its report.
+    let home = b.source().await.expect("home");
+    assert!(
+        home.contains(&body.name),
+        "the member {} on the home page",
+        body.name
+    );
+    let link = b
+        .find(Locator::LinkText(&body.name))
+        .await
+        .expect("a link to the member's report");
+    link.click().await.expect("open the report");
+    let heading = text_of(&b, "h1").await;
+    assert!(
+        heading.contains("分析結果") || heading.contains("情報セキュリティ基本方針"),
+        "{heading}"
+    );
+    let report = b.source().await.expect("report");
+    assert!(
+        report.contains("総務省ガイドライン（令和"),
+        "the edition in words"
+    );
+    for item in [
+        "KH-2-8", "KH-2-9", "KH-2-10", "KH-2-11", "KH-2-12", "KH-6-3",
+    ] {
+        let row = item_text(&b, item).await;
+        assert!(row.contains("欠落"), "{item} is 欠落: {row}");
+    }
+    let kh7 = item_text(&b, "KH-7").await;
+    assert!(kh7.contains("一部不足・緩和"), "KH-7 is weakened: {kh7}");
+
+    // Sign-out ends the session: the report is no longer shown.
+    let report_url = b.current_url().await.expect("url");
+    b.find(Locator::Css("form.sign-out button"))
+        .await
+        .expect("サインアウト")
+        .click()
+        .await
+        .expect("sign out");
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("input[name=email]"))
+        .await
+        .expect("back at the sign-in page");
+    b.goto(report_url.as_str()).await.expect("report again");
+    let url = b.current_url().await.expect("url");
+    assert!(url.path().ends_with("/sign-in"), "signed out: {url}");
+    b.close().await.expect("close the browser");
+}
+
+/// The text of the item `id`'s block in the report (its element carries `id="item-<ID>"`).
+async fn item_text(b: &Driver, id: &str) -> String {
+    b.find(Locator::Id(&format!("item-{id}")))
+        .await
+        .unwrap_or_else(|e| panic!("item {id} in the report: {e}"))
+        .text()
+        .await
+        .expect("item text")
+}
+
+async fn query_page(backend: Backend) {
+    let server = Server::start(backend).await;
+    let driver = ChromeDriver::start();
+    let b = browser(&driver, 1280).await;
+    let base = server.client().url("");
+    let base = base.trim_end_matches('/');
+    let admin = server.sign_in_for("admin");
+    sign_in(&b, base, &admin.email, &admin.password).await;
+    b.goto(&format!("{base}/graphiql"))
+        .await
+        .expect("query page");
+    b.find(Locator::Css("#query-form button[type=submit]"))
+        .await
+        .expect("実行する")
+        .click()
+        .await
+        .expect("run the example");
+    let started = Instant::now();
+    loop {
+        let answer = text_of(&b, "#answer").await;
+        if answer.contains("actingOrganisation") {
+            assert!(answer.contains(api::PREFECTURE), "{answer}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no answer: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.close().await.expect("close the browser");
+}
