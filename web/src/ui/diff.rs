@@ -4,6 +4,8 @@
 //! amendment (「（改正前の８から移動）」), runs of unchanged text collapsed into 「（略）」 unless
 //! `all=1`. Printed on A4 landscape with the table header repeated on every page.
 
+use std::collections::HashSet;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -144,12 +146,41 @@ fn table_row(row: &DiffRow) -> TableRow {
     }
 }
 
-/// The rows of the table; unchanged body text collapsed into 「（略）」 unless `all`.
+/// Every numbering path that holds a change: the paths of the changed rows' sides and their
+/// ancestors (`第１章/５/(2)` → `第１章`, `第１章/５`, `第１章/５/(2)`).
+fn changed_paths(rows: &[DiffRow]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    for row in rows.iter().filter(|r| r.kind != RowKind::Equal) {
+        for side in [&row.old, &row.new].into_iter().flatten() {
+            let path = side.path.as_str();
+            for (i, c) in path.char_indices() {
+                if c == '/' {
+                    out.insert(&path[..i]);
+                }
+            }
+            out.insert(path);
+        }
+    }
+    out
+}
+
+/// The rows of the table. Unless `all`, unchanged text is collapsed into 「（略）」 as in a printed
+/// 新旧対照表: headings stay only where a change lies below them (so the reader knows where it is).
 fn table_rows(rows: &[DiffRow], all: bool) -> Vec<TableRow> {
+    let changed = if all {
+        HashSet::new()
+    } else {
+        changed_paths(rows)
+    };
     let mut out = Vec::with_capacity(rows.len());
     let mut omitted = false;
     for row in rows {
-        if !all && row.kind == RowKind::Equal && !row.heading {
+        let kept_heading = row.heading
+            && [&row.new, &row.old]
+                .into_iter()
+                .flatten()
+                .any(|s| !s.path.is_empty() && changed.contains(s.path.as_str()));
+        if !all && row.kind == RowKind::Equal && !kept_heading {
             if !omitted {
                 out.push(TableRow {
                     omitted: true,

@@ -102,6 +102,7 @@ struct HeatRow {
     /// The id of the body's form (its report).
     form: String,
     name: String,
+    document: Option<String>,
     cells: Vec<Cell>,
     /// Coverage of the chapter's shown items.
     pct: String,
@@ -119,21 +120,37 @@ struct Column {
 struct Chapter {
     key: String,
     name: String,
+    /// Coverage of the chapter's shown items over the compared bodies.
+    pct: String,
+    /// Open when some body has an item of it 欠落 or 一部不足・緩和 (all 充足: folded).
+    open: bool,
     columns: Vec<Column>,
     rows: Vec<HeatRow>,
+}
+
+/// The title of `b`'s document when its body has more than one row in the view.
+fn document_note(view: &PrefectureView, b: &PrefectureBody) -> Option<String> {
+    let rows = view.bodies.iter().filter(|x| x.org.id == b.org.id).count();
+    b.document
+        .as_ref()
+        .filter(|_| rows > 1)
+        .map(|d| d.title.clone())
 }
 
 /// A row of the summary table.
 struct BodyRow {
     name: String,
+    /// The document's title when the body has several analysed documents.
+    document: Option<String>,
     kind: &'static str,
     href: Option<String>,
     unpublished: bool,
     analysed: bool,
     /// Per layer: name, percentage text, meter value (`None`: the document lacks the layer).
     layers: Vec<(&'static str, Option<(String, u32)>)>,
-    omitted: usize,
-    weakened: usize,
+    /// Counts over the shown items (`None`: the body is not compared on this layer).
+    omitted: Option<usize>,
+    weakened: Option<usize>,
 }
 
 struct Choice {
@@ -231,6 +248,7 @@ fn build(
             let count = |s: FindingStatus| b.statuses.iter().filter(|x| **x == Some(s)).count();
             BodyRow {
                 name: b.org.name.clone(),
+                document: document_note(view, b),
                 kind: format::org_kind(b.org.kind),
                 href: report_href(b),
                 unpublished: b.document.as_ref().is_some_and(|d| d.unpublished),
@@ -245,22 +263,26 @@ fn build(
                         )
                     })
                     .collect(),
-                omitted: count(FindingStatus::Omitted),
-                weakened: count(FindingStatus::Weakened),
+                omitted: b.compared.then(|| count(FindingStatus::Omitted)),
+                weakened: b.compared.then(|| count(FindingStatus::Weakened)),
             }
         })
         .collect();
     let totals = Layer::ALL
         .iter()
         .map(|&l| {
-            let (mut covered, mut in_scope, mut n) = (0u32, 0u32, 0usize);
+            let (mut covered, mut in_scope) = (0u32, 0u32);
+            let mut orgs: Vec<_> = Vec::new();
             for b in &view.bodies {
                 if let Some(c) = b.layers.iter().find(|c| c.layer == l && c.in_scope > 0) {
                     covered += c.covered;
                     in_scope += c.in_scope;
-                    n += 1;
+                    if !orgs.contains(&b.org.id) {
+                        orgs.push(b.org.id);
+                    }
                 }
             }
+            let n = orgs.len();
             let r = (in_scope > 0).then(|| f64::from(covered) / f64::from(in_scope));
             LayerTotal {
                 name: format::layer_short(l),
@@ -286,6 +308,8 @@ fn build(
                     format::chapter_title(layer, number)
                 ),
                 key,
+                pct: String::new(),
+                open: false,
                 columns: Vec::new(),
                 rows: Vec::new(),
             });
@@ -342,10 +366,33 @@ fn build(
             chapter.rows.push(HeatRow {
                 form: format!("b{i}"),
                 name: b.org.name.clone(),
+                document: document_note(view, b),
                 cells,
                 pct: format::percent(ratio),
             });
         }
+    }
+    for (chapter, &(start, end)) in chapters.iter_mut().zip(&spans) {
+        let (mut covered, mut in_scope) = (0u32, 0u32);
+        for b in view.bodies.iter().filter(|b| b.compared) {
+            for s in b.statuses[start..end].iter().flatten() {
+                match s {
+                    FindingStatus::Covered => {
+                        covered += 1;
+                        in_scope += 1;
+                    }
+                    FindingStatus::Weakened | FindingStatus::Omitted => {
+                        in_scope += 1;
+                        chapter.open = true;
+                    }
+                    FindingStatus::OutOfScope => {}
+                }
+            }
+        }
+        chapter.pct =
+            format::percent((in_scope > 0).then(|| f64::from(covered) / f64::from(in_scope)));
+        // A chapter or a status asked for is shown open.
+        chapter.open |= filters.query.section.is_some() || filters.query.status.is_some();
     }
     let layer_name = format::layer_short(view.layer);
     let q = &filters.query;
