@@ -70,8 +70,14 @@ pub fn section_of(item: &Item) -> String {
 /// Whether `section` (as given in a filter) selects `item`: the item's section exactly, or a
 /// chapter containing it (`TK-7` selects `TK-7.1`). Case and surrounding spaces are ignored.
 pub fn in_section(item: &Item, section: &str) -> bool {
+    section_selects(&section_of(item), section)
+}
+
+/// Whether `section` (as given in a filter) selects items of the section `have` (as
+/// [`section_of`] writes it): the same section, or a chapter containing it.
+pub fn section_selects(have: &str, section: &str) -> bool {
     let want = section.trim().to_ascii_uppercase();
-    let have = section_of(item).to_ascii_uppercase();
+    let have = have.to_ascii_uppercase();
     have == want
         || have
             .strip_prefix(&want)

@@ -24,7 +24,7 @@ use crate::services::Services;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffRow {
     pub kind: RowKind,
-    /// The row is a heading (its numbering label is part of the text).
+    /// The row is a heading (its numbering label is in [`DiffSide::label`]).
     pub heading: bool,
     /// The old side (absent for an inserted row).
     pub old: Option<DiffSide>,
@@ -37,6 +37,8 @@ pub struct DiffRow {
 pub struct DiffSide {
     /// Numbering path (`第２章/４/(４)`), empty at the root.
     pub path: String,
+    /// A heading's numbering label as written (`（１）`, `第２章`); empty for other rows.
+    pub label: String,
     /// 1-based line in the original.
     pub line: u32,
     pub spans: Vec<Span>,
@@ -148,6 +150,7 @@ async fn diff(
 fn side(s: &Side, spans: Vec<Span>) -> DiffSide {
     DiffSide {
         path: s.path.clone(),
+        label: s.label.clone(),
         line: s.line,
         spans,
     }

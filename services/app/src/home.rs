@@ -15,6 +15,7 @@ use taisho_store::{
 
 use crate::analyses::{AnalysisView, Summary};
 use crate::auth::Caller;
+use crate::diff::VersionDiff;
 use crate::error::{AppError, Result};
 use crate::matrix::MatrixQuery;
 use crate::services::Services;
@@ -375,6 +376,298 @@ impl Home<'_> {
             version,
             edition,
             analysis,
+        })
+    }
+}
+
+/// The 新旧対照表 of two versions of one document, with what the page needs around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub org: Organisation,
+    pub document: Document,
+    /// Every version of the document, oldest first (for choosing the two to compare).
+    pub versions: Vec<Version>,
+    /// 改正前: the version asked for, or the one before `to` (`None`: there is none).
+    pub from: Option<Version>,
+    /// 改正後: the version asked for, or the latest.
+    pub to: Option<Version>,
+    /// Whether the caller may read the document's text; without it there is no diff.
+    pub text_visible: bool,
+    /// The rows (`None` without two versions or without text access).
+    pub diff: Option<VersionDiff>,
+}
+
+impl Home<'_> {
+    /// The comparison of versions `from` and `to` (numbers within `document`) of `document`; by
+    /// default the two latest versions. A foreign or missing document and a missing version number
+    /// are NotFound alike. Without text access (an unpublished document read by a coordinator)
+    /// the comparison says so instead of failing; with it, both reads are audited by
+    /// [`crate::diff::Diffs::between`].
+    pub async fn comparison(
+        &self,
+        scope: &TenantScope,
+        document: DocumentId,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<Comparison> {
+        let (org, doc, mut versions) = self
+            .0
+            .store
+            .tx(scope, Mode::Read, async |tx| -> Result<_> {
+                let doc = documents::get(tx, document).await?;
+                let versions = documents::list_versions(tx, document).await?;
+                let org = orgs::get(tx, doc.org_id).await?;
+                Ok((org, doc, versions))
+            })
+            .await?;
+        versions.sort_by_key(|v| v.seq);
+        let numbered = |n: i32| {
+            versions
+                .iter()
+                .find(|v| v.seq == n)
+                .cloned()
+                .ok_or(taisho_store::StoreError::NotFound)
+        };
+        let to = match to {
+            Some(n) => Some(numbered(n)?),
+            None => versions.last().cloned(),
+        };
+        let from = match from {
+            Some(n) => Some(numbered(n)?),
+            None => to
+                .as_ref()
+                .and_then(|t| versions.iter().rev().find(|v| v.seq < t.seq).cloned()),
+        };
+        let text_visible = scope.can_read_text(doc.org_id, doc.unpublished);
+        let diff = match (&from, &to) {
+            (Some(f), Some(t)) if text_visible => {
+                Some(self.0.diffs().between(scope, f.id, t.id).await?)
+            }
+            _ => None,
+        };
+        Ok(Comparison {
+            org,
+            document: doc,
+            versions,
+            from,
+            to,
+            text_visible,
+            diff,
+        })
+    }
+}
+
+/// What the prefecture's view of its member bodies shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrefectureQuery {
+    /// The layer whose items are the columns (default: 基本方針).
+    pub layer: Option<Layer>,
+    /// A chapter or section of the layer (`KH-6`; `TK-7` includes `TK-7.1`).
+    pub section: Option<String>,
+    /// Only items that at least one compared body has with this status.
+    pub status: Option<FindingStatus>,
+    /// Only bodies of this kind.
+    pub kind: Option<OrgKind>,
+}
+
+/// A column of the prefecture's view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrefectureItem {
+    pub id: String,
+    pub title: String,
+    /// The item's section (`KH-6`, `TK-7.1`).
+    pub section: String,
+    /// Compared bodies (those whose document contains the layer) with the item covered.
+    pub covered: u32,
+    /// Compared bodies with the item in scope (covered, weakened or omitted).
+    pub in_scope: u32,
+}
+
+impl PrefectureItem {
+    pub fn ratio(&self) -> Option<f64> {
+        (self.in_scope > 0).then(|| f64::from(self.covered) / f64::from(self.in_scope))
+    }
+}
+
+/// A row of the prefecture's view: a member body's document with its latest analysed version, or a
+/// body without any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrefectureBody {
+    pub org: Organisation,
+    pub document: Option<Document>,
+    /// The analysed version's number within its document.
+    pub seq: Option<i32>,
+    /// Whether the caller may read the document's text (evidence); statuses are always shown.
+    pub text_visible: bool,
+    /// One status per item of [`PrefectureView::items`] (`None`: no analysis).
+    pub statuses: Vec<Option<FindingStatus>>,
+    /// Coverage of both layers over all their items (`in_scope` 0: the document does not
+    /// contain that layer), in [`Layer::ALL`] order.
+    pub layers: Vec<LayerCoverage>,
+    /// The document contains the view's layer: only such bodies are compared with each other.
+    pub compared: bool,
+}
+
+/// The prefecture's view of its member bodies: bodies × items of one layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrefectureView {
+    pub prefecture: Organisation,
+    pub edition: EditionId,
+    pub layer: Layer,
+    /// The items that pass the filters, in model order.
+    pub items: Vec<PrefectureItem>,
+    /// The member bodies that pass the filters, by name.
+    pub bodies: Vec<PrefectureBody>,
+}
+
+impl Home<'_> {
+    /// The member bodies of `prefecture` × the items of one layer, from the matrix (one cached
+    /// read) and the rows' documents and versions (one read transaction). A body whose document
+    /// does not contain the layer (no 対策基準) is listed but not compared: it counts in no item's
+    /// coverage and in no status filter. An organisation that is not a prefecture the scope reads
+    /// is NotFound.
+    pub async fn prefecture(
+        &self,
+        scope: &TenantScope,
+        prefecture: OrgId,
+        query: &PrefectureQuery,
+        edition: EditionId,
+    ) -> Result<PrefectureView> {
+        let matrix = self
+            .0
+            .matrix()
+            .get(
+                scope,
+                &MatrixQuery {
+                    prefecture: Some(prefecture),
+                    ..MatrixQuery::default()
+                },
+                edition,
+            )
+            .await?;
+        let layer = query.layer.unwrap_or(Layer::Kihon);
+        let doc_ids: Vec<DocumentId> = matrix.rows.iter().filter_map(|r| r.document).collect();
+        let version_ids: Vec<VersionId> = matrix.rows.iter().filter_map(|r| r.version).collect();
+        let (pref, docs, seqs) = self
+            .0
+            .store
+            .tx(scope, Mode::Read, async |tx| -> Result<_> {
+                let pref = orgs::get(tx, prefecture).await?;
+                let docs: HashMap<DocumentId, Document> = documents::get_many(tx, &doc_ids)
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.id, d))
+                    .collect();
+                let seqs: HashMap<VersionId, i32> = documents::get_versions(tx, &version_ids)
+                    .await?
+                    .into_iter()
+                    .map(|v| (v.id, v.seq))
+                    .collect();
+                Ok((pref, docs, seqs))
+            })
+            .await?;
+        let rows: Vec<_> = matrix
+            .rows
+            .iter()
+            .filter(|r| query.kind.is_none_or(|k| r.organisation.kind == k))
+            .map(|r| {
+                let cells: Vec<Option<FindingStatus>> = r.cells().collect();
+                let mut layers: Vec<LayerCoverage> = Layer::ALL
+                    .iter()
+                    .map(|&layer| LayerCoverage {
+                        layer,
+                        covered: 0,
+                        in_scope: 0,
+                    })
+                    .collect();
+                for (item, cell) in matrix.items.iter().zip(&cells) {
+                    let Some(l) = Layer::of_id(&item.id)
+                        .and_then(|l| layers.iter_mut().find(|c| c.layer == l))
+                    else {
+                        continue;
+                    };
+                    match cell {
+                        Some(FindingStatus::Covered) => {
+                            l.covered += 1;
+                            l.in_scope += 1;
+                        }
+                        Some(FindingStatus::Weakened | FindingStatus::Omitted) => l.in_scope += 1,
+                        _ => {}
+                    }
+                }
+                let compared = layers.iter().any(|l| l.layer == layer && l.in_scope > 0);
+                (r, cells, layers, compared)
+            })
+            .collect();
+        let mut columns: Vec<usize> = matrix
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| Layer::of_id(&i.id) == Some(layer))
+            .filter(|(_, i)| {
+                query
+                    .section
+                    .as_deref()
+                    .is_none_or(|s| crate::catalog::section_selects(&i.section, s))
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if let Some(want) = query.status {
+            columns.retain(|&c| {
+                rows.iter()
+                    .any(|(_, cells, _, compared)| *compared && cells[c] == Some(want))
+            });
+        }
+        let items = columns
+            .iter()
+            .map(|&c| {
+                let item = &matrix.items[c];
+                let (mut covered, mut in_scope) = (0, 0);
+                for (_, cells, _, compared) in &rows {
+                    match cells[c] {
+                        Some(FindingStatus::Covered) if *compared => {
+                            covered += 1;
+                            in_scope += 1;
+                        }
+                        Some(FindingStatus::Weakened | FindingStatus::Omitted) if *compared => {
+                            in_scope += 1;
+                        }
+                        _ => {}
+                    }
+                }
+                PrefectureItem {
+                    id: item.id.clone(),
+                    title: item.title.clone(),
+                    section: item.section.clone(),
+                    covered,
+                    in_scope,
+                }
+            })
+            .collect();
+        let bodies = rows
+            .into_iter()
+            .map(|(r, cells, layers, compared)| {
+                let document = r.document.and_then(|d| docs.get(&d).cloned());
+                let text_visible = document
+                    .as_ref()
+                    .is_some_and(|d| scope.can_read_text(d.org_id, d.unpublished));
+                PrefectureBody {
+                    org: r.organisation.clone(),
+                    document,
+                    seq: r.version.and_then(|v| seqs.get(&v).copied()),
+                    text_visible,
+                    statuses: columns.iter().map(|&c| cells[c]).collect(),
+                    layers,
+                    compared,
+                }
+            })
+            .collect();
+        Ok(PrefectureView {
+            prefecture: pref,
+            edition,
+            layer,
+            items,
+            bodies,
         })
     }
 }

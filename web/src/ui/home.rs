@@ -15,6 +15,8 @@ struct DocumentRow {
     unpublished: bool,
     /// `/documents/{id}/versions/{n}` of the latest version.
     href: Option<String>,
+    /// The 新旧対照表 of the two latest versions (documents with two or more).
+    diff_href: Option<String>,
     version: String,
     uploaded: String,
     state: &'static str,
@@ -81,6 +83,7 @@ fn document_row(d: DocumentOverview) -> DocumentRow {
         title: d.document.title.clone(),
         unpublished: d.document.unpublished,
         href: d.latest.as_ref().map(|v| report_href(d.document.id, v.seq)),
+        diff_href: (d.versions > 1).then(|| format!("/documents/{}/diff", d.document.id)),
         version: d
             .latest
             .as_ref()

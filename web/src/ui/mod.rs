@@ -6,9 +6,11 @@
 mod account;
 pub(crate) mod assets;
 mod auth;
+mod diff;
 mod error;
 mod format;
 mod home;
+mod prefecture;
 mod query;
 mod report;
 
@@ -72,7 +74,8 @@ impl WebState {
 }
 
 /// Mounts the UI's routes: `/`, `/sign-in`, `/sign-out`, `/account/password`,
-/// `/documents/{id}/versions/{n}`, `/static/{file}`. The handlers read [`WebState`] from `web::Data`.
+/// `/documents/{id}/versions/{n}`, `/documents/{id}/diff`, `/prefecture`, `/prefecture.csv`,
+/// `/static/{file}`. The handlers read [`WebState`] from `web::Data`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
         .route("/sign-in", web::get().to(auth::sign_in_form))
@@ -84,6 +87,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/documents/{document}/versions/{seq}",
             web::get().to(report::report),
         )
+        .route("/documents/{document}/diff", web::get().to(diff::diff))
+        .route("/prefecture", web::get().to(prefecture::prefecture))
+        .route("/prefecture.csv", web::get().to(prefecture::prefecture_csv))
         .route("/static/{file}", web::get().to(assets::serve));
 }
 

@@ -136,6 +136,10 @@ struct ReportPage {
     chapter_choices: Vec<Choice>,
     additions: Vec<(String, String)>,
     path: String,
+    /// The 新旧対照表 of this version and the one before (from the second version on).
+    diff_href: Option<String>,
+    /// The one item shown (`?item=`).
+    item: Option<String>,
 }
 
 /// The filters of the page (unknown values are ignored).
@@ -143,6 +147,8 @@ struct ReportPage {
 pub struct Filters {
     status: Option<String>,
     chapter: Option<String>,
+    /// One item (the prefecture's heat map links here).
+    item: Option<String>,
 }
 
 fn sides(f: &Finding) -> (Vec<Piece>, Option<Vec<Piece>>) {
@@ -246,6 +252,12 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
+    let item = filters
+        .item
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned);
     let mut page = ReportPage {
         css: assets::css_path(),
         chrome: Some(chrome),
@@ -260,14 +272,23 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
         layers: Vec::new(),
         chapters: Vec::new(),
         groups: Vec::new(),
-        open_out_of_scope: status == Some(FindingStatus::OutOfScope),
-        filtered: status.is_some() || chapter.is_some(),
+        open_out_of_scope: status == Some(FindingStatus::OutOfScope) || item.is_some(),
+        filtered: status.is_some() || chapter.is_some() || item.is_some(),
+        item: item.clone(),
         shown: 0,
         folded: 0,
         statuses: Vec::new(),
         chapter_choices: Vec::new(),
         additions: Vec::new(),
         path,
+        diff_href: (report.version.seq > 1).then(|| {
+            format!(
+                "/documents/{}/diff?from={}&to={}",
+                report.document.id,
+                report.version.seq - 1,
+                report.version.seq
+            )
+        }),
     };
     page.statuses = format::STATUSES
         .iter()
@@ -333,7 +354,10 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
             continue;
         };
         let key = format::chapter_key(layer, n);
-        if chapter.as_deref().is_some_and(|c| c != key) || status.is_some_and(|s| s != f.status) {
+        if chapter.as_deref().is_some_and(|c| c != key)
+            || status.is_some_and(|s| s != f.status)
+            || item.as_deref().is_some_and(|i| i != f.item)
+        {
             continue;
         }
         if groups.last().is_none_or(|g| g.key != key) {

@@ -1,10 +1,11 @@
 //! The crate's one integration-test binary: each page rendered from real engine results (the
 //! engine's character-class tokenizer, so no dictionary is needed), and the browser UI over real
-//! use-cases on SQLite (`ui`).
+//! use-cases on SQLite (`ui`), with the 新旧対照表 and the prefecture's view (`pages`).
 
 mod analysis;
 mod comparison;
 mod diff_table;
+mod pages;
 mod ui;
 
 use taisho_engine::CharClassTokenizer;

@@ -25,14 +25,61 @@ const PASSWORD: &str = "correct horse battery staple";
 const KEY_SECRET: &[u8] = b"web test key secret, at least 32 bytes long";
 const EDITION: EditionId = EditionId::DEFAULT;
 
-/// A town with an analysed seed policy, and a foreign town with one of its own.
-struct World {
+/// A town with an analysed seed policy and a second document in two versions (not analysed), a
+/// foreign town with a policy of its own, and the town's prefecture with a coordinator.
+pub(crate) struct World {
     _db: TestDb,
-    services: Services,
-    email: String,
-    town_doc: DocumentId,
-    foreign_doc: DocumentId,
+    pub(crate) services: Services,
+    pub(crate) email: String,
+    pub(crate) town_doc: DocumentId,
+    pub(crate) foreign_doc: DocumentId,
+    /// The town's 服務規程 in two versions ([`RULES_V1`], [`RULES_V2`]).
+    pub(crate) rules_doc: DocumentId,
+    /// A viewer of the prefecture (the coordinator).
+    pub(crate) coordinator_email: String,
+    /// The town's editor, for use-cases called directly.
+    pub(crate) editor_scope: taisho_app::records::TenantScope,
 }
+
+/// The first version of the town's 服務規程.
+pub(crate) const RULES_V1: &str = "\
+第１章 総則
+
+１ 目的
+本規程は、本町の情報資産を守るため、職員が遵守すべき事項を定める。
+
+２ 定義
+この規程において、情報資産とは、本町が保有する情報及び情報システムをいう。
+
+３ 研修
+職員は、年に一回、情報セキュリティに関する研修を受けなければならない。
+
+４ 監査
+情報セキュリティ監査は、定期的に実施する。
+
+５ 報告
+職員は、情報セキュリティに関する事故を発見したときは、直ちに統括責任者に報告しなければならない。
+";
+
+/// The second version: 「年に一回」 became 「年に二回」, and the report rule moved from 5 to 2.
+pub(crate) const RULES_V2: &str = "\
+第１章 総則
+
+１ 目的
+本規程は、本町の情報資産を守るため、職員が遵守すべき事項を定める。
+
+２ 報告
+職員は、情報セキュリティに関する事故を発見したときは、直ちに統括責任者に報告しなければならない。
+
+３ 定義
+この規程において、情報資産とは、本町が保有する情報及び情報システムをいう。
+
+４ 研修
+職員は、年に二回、情報セキュリティに関する研修を受けなければならない。
+
+５ 監査
+情報セキュリティ監査は、定期的に実施する。
+";
 
 async fn upload(services: &Services, user: UserId, org: OrgId, prefix: &str) -> DocumentId {
     let scope = services
@@ -63,7 +110,7 @@ async fn upload(services: &Services, user: UserId, org: OrgId, prefix: &str) -> 
         .document
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let db = taisho_testkit::testdb::sqlite().await;
     let services = Services::new(
         db.store.clone(),
@@ -93,6 +140,9 @@ async fn world() -> World {
         .await;
     let other = tenants
         .member(foreign, Role::Editor, "other", "市 担当")
+        .await;
+    let coordinator = tenants
+        .member(prefecture, Role::Viewer, "coordinator", "県 調整担当")
         .await;
     tenants.commit().await;
     let town_doc = upload(&services, editor.id, town, "000").await;
@@ -138,16 +188,44 @@ async fn world() -> World {
     }
     workers.shutdown(Duration::from_secs(5)).await;
     assert!(done, "the seed was analysed");
+    // Uploaded after the workers stopped: two versions, never analysed (not in the matrix).
+    let mut rules_doc = None;
+    for (n, text) in [RULES_V1, RULES_V2].into_iter().enumerate() {
+        let uploaded = services
+            .documents()
+            .upload_version(
+                &scope,
+                Upload {
+                    org: town,
+                    document: match rules_doc {
+                        None => DocumentRef::New {
+                            title: "服務規程".into(),
+                            unpublished: false,
+                        },
+                        Some(d) => DocumentRef::Existing(d),
+                    },
+                    bytes: text.as_bytes().to_vec(),
+                    file_name: Some(format!("rules-{}.txt", n + 1)),
+                },
+                EDITION,
+            )
+            .await
+            .expect("upload");
+        rules_doc = Some(uploaded.document);
+    }
     World {
         _db: db,
         services,
         email: editor.email,
         town_doc,
         foreign_doc,
+        rules_doc: rules_doc.expect("uploaded"),
+        coordinator_email: coordinator.email,
+        editor_scope: scope,
     }
 }
 
-async fn app(
+pub(crate) async fn app(
     services: &Services,
 ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
     init_service(
@@ -158,11 +236,11 @@ async fn app(
     .await
 }
 
-async fn text(res: ServiceResponse) -> String {
+pub(crate) async fn text(res: ServiceResponse) -> String {
     String::from_utf8(to_bytes(res.into_body()).await.expect("body").to_vec()).expect("utf-8")
 }
 
-fn set_cookies(res: &ServiceResponse) -> Vec<String> {
+pub(crate) fn set_cookies(res: &ServiceResponse) -> Vec<String> {
     res.headers()
         .get_all(header::SET_COOKIE)
         .filter_map(|v| v.to_str().ok())
@@ -171,7 +249,7 @@ fn set_cookies(res: &ServiceResponse) -> Vec<String> {
 }
 
 /// The value of the cookie `name` among `Set-Cookie` headers.
-fn cookie_value(res: &ServiceResponse, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(res: &ServiceResponse, name: &str) -> Option<String> {
     set_cookies(res).iter().find_map(|c| {
         let pair = c.split(';').next()?;
         let (n, v) = pair.split_once('=')?;
@@ -180,12 +258,12 @@ fn cookie_value(res: &ServiceResponse, name: &str) -> Option<String> {
 }
 
 /// The value of the hidden `csrf` field.
-fn csrf_field(html: &str) -> String {
+pub(crate) fn csrf_field(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
     html[start..].split('"').next().expect("value").to_owned()
 }
 
-fn assert_page_headers(res: &ServiceResponse) {
+pub(crate) fn assert_page_headers(res: &ServiceResponse) {
     let csp = res
         .headers()
         .get(header::CONTENT_SECURITY_POLICY)
@@ -228,7 +306,7 @@ fn post_form(path: &str, body: String) -> TestRequest {
 }
 
 /// Signs `email` in through the form; the session cookie's value.
-async fn sign_in<S>(app: &S, email: &str) -> String
+pub(crate) async fn sign_in<S>(app: &S, email: &str) -> String
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
