@@ -15,6 +15,8 @@ pub struct Chrome {
     pub user_name: String,
     /// The CSRF token of the page's forms (the sign-out button too).
     pub csrf: String,
+    /// A body (municipality, union): it uploads its own policies.
+    pub uploads: bool,
 }
 
 impl Chrome {
@@ -24,6 +26,7 @@ impl Chrome {
             org_kind: org_kind(viewer.org.kind),
             user_name: viewer.user_name.clone().unwrap_or_default(),
             csrf,
+            uploads: matches!(viewer.org.kind, OrgKind::Municipality | OrgKind::Union),
         }
     }
 }
