@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::diff::VersionDiff;
 use crate::error::{AppError, Result};
 use crate::matrix::MatrixQuery;
+use crate::progress::JobProgress;
 use crate::services::Services;
 
 /// The signed-in caller with what every page header shows.
@@ -342,6 +343,8 @@ pub struct Report {
     pub version: Version,
     pub edition: EditionId,
     pub analysis: Option<AnalysisView>,
+    /// While there is no analysis: where its job stands (`None` when none was queued).
+    pub progress: Option<JobProgress>,
 }
 
 impl Home<'_> {
@@ -370,13 +373,48 @@ impl Home<'_> {
         let analysis = crate::analyses::of_versions(store, scope, &[version.id], edition)
             .await?
             .remove(&version.id);
+        let progress = match analysis {
+            Some(_) => None,
+            None => crate::progress::get(store, scope, version.id, edition).await?,
+        };
         Ok(Report {
             org,
             document: doc,
             version,
             edition,
             analysis,
+            progress,
         })
+    }
+
+    /// The analysis progress of version `seq` of `document` with `edition` as a stream (see
+    /// [`crate::progress::Progress::watch`]); a foreign or missing document or version is NotFound.
+    pub async fn watch_report(
+        &self,
+        scope: &TenantScope,
+        document: DocumentId,
+        seq: i32,
+        edition: EditionId,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<JobProgress>>> {
+        let version = self
+            .0
+            .store
+            .tx(scope, Mode::Read, async |tx| -> Result<_> {
+                documents::get(tx, document).await?;
+                Ok(documents::list_versions(tx, document)
+                    .await?
+                    .into_iter()
+                    .find(|v| v.seq == seq)
+                    .ok_or(taisho_store::StoreError::NotFound)?
+                    .id)
+            })
+            .await?;
+        Ok(self.0.progress().watch(
+            scope.clone(),
+            version,
+            edition,
+            crate::progress::WatchOptions::default(),
+        ))
     }
 }
 

@@ -28,8 +28,9 @@ impl Asset {
     }
 }
 
-/// The style sheet of every page, and the script of the GraphQL query page (the only script).
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+/// The style sheet of every page, and the small scripts that enhance three pages (each works
+/// without them but the query page).
+static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
     [
         Asset::new(
             "taisho",
@@ -43,6 +44,18 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             include_str!("../../assets/query.js"),
         ),
+        Asset::new(
+            "upload",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/upload.js"),
+        ),
+        Asset::new(
+            "progress",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_str!("../../assets/progress.js"),
+        ),
     ]
 });
 
@@ -54,6 +67,16 @@ pub fn css_path() -> &'static str {
 /// The URL of the query page's script.
 pub fn query_script_path() -> &'static str {
     ASSETS[1].path.as_str()
+}
+
+/// The URL of the upload page's script (drag and drop).
+pub fn upload_script_path() -> &'static str {
+    ASSETS[2].path.as_str()
+}
+
+/// The URL of the report page's script (live progress).
+pub fn progress_script_path() -> &'static str {
+    ASSETS[3].path.as_str()
 }
 
 /// `GET /static/{file}`: an embedded file under its current name, cached for a year; any other

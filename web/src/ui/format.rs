@@ -17,6 +17,8 @@ pub struct Chrome {
     pub csrf: String,
     /// A prefecture: the menu offers the view of its member bodies.
     pub coordinator: bool,
+    /// A body (municipality, union): it uploads its own policies.
+    pub uploads: bool,
 }
 
 impl Chrome {
@@ -27,6 +29,7 @@ impl Chrome {
             user_name: viewer.user_name.clone().unwrap_or_default(),
             csrf,
             coordinator: viewer.org.kind == OrgKind::Prefecture,
+            uploads: matches!(viewer.org.kind, OrgKind::Municipality | OrgKind::Union),
         }
     }
 }

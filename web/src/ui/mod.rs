@@ -11,8 +11,10 @@ mod error;
 mod format;
 mod home;
 mod prefecture;
+mod progress;
 mod query;
 mod report;
+mod upload;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub struct WebState {
     pub production: bool,
     pub client_addr: ClientAddr,
     pub scheme: Scheme,
+    /// The largest file the upload page accepts, in bytes (the server's `limits.upload_bytes`).
+    pub upload_limit: usize,
 }
 
 impl WebState {
@@ -49,7 +53,14 @@ impl WebState {
             production,
             client_addr: Arc::new(|req: &HttpRequest| req.peer_addr().map(|a| a.ip())),
             scheme: Arc::new(|_: &HttpRequest| "http"),
+            upload_limit: 8 * 1024 * 1024,
         }
+    }
+
+    /// This state with the upload page's file size limit.
+    pub fn with_upload_limit(mut self, bytes: usize) -> WebState {
+        self.upload_limit = bytes;
+        self
     }
 
     /// This state with the server's client address and scheme.
@@ -90,13 +101,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/documents/{document}/diff", web::get().to(diff::diff))
         .route("/prefecture", web::get().to(prefecture::prefecture))
         .route("/prefecture.csv", web::get().to(prefecture::prefecture_csv))
+        .route(
+            "/documents/{document}/versions/{seq}/progress",
+            web::get().to(progress::events),
+        )
+        .route("/upload", web::get().to(upload::form))
+        .route("/upload", web::post().to(upload::submit))
         .route("/static/{file}", web::get().to(assets::serve));
 }
 
-/// The Content-Security-Policy of every page: only this server's style sheet, no scripts, no
-/// frames, forms only to this server.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                       base-uri 'none'; frame-ancestors 'none'";
+/// The Content-Security-Policy of every page: only this server's style sheet and scripts (no
+/// inline script or style), requests only to this server, no frames, forms only to this server.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+                       connect-src 'self'; form-action 'self'; base-uri 'none'; \
+                       frame-ancestors 'none'";
 
 /// The security headers of every page.
 pub(crate) fn page_headers(res: &mut HttpResponse) {

@@ -774,6 +774,7 @@ mod tests {
             user_name: "調整 担当".into(),
             csrf: "x".repeat(43),
             coordinator: true,
+            uploads: false,
         };
         let html = build(&view, &params, &params.filters(), chrome)
             .render()

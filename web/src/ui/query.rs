@@ -4,16 +4,14 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use askama::Template;
 
 use super::format::Chrome;
 use super::{SignedIn, WebError, assets, page};
 
-/// The query page's policy: [`super::CSP`] plus this server's one script and `fetch` to itself.
-pub const QUERY_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-                             script-src 'self'; connect-src 'self'; form-action 'self'; \
-                             base-uri 'none'; frame-ancestors 'none'";
+/// The query page's policy: every page's ([`super::CSP`]), which allows this server's scripts and
+/// `fetch` to itself.
+pub const QUERY_CSP: &str = super::CSP;
 
 struct Example {
     title: &'static str,
@@ -65,10 +63,5 @@ pub async fn query_page(signed: Option<SignedIn>) -> Result<HttpResponse, WebErr
         initial: EXAMPLES[0].query,
     }
     .render()?;
-    let mut res = page(StatusCode::OK, body);
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(QUERY_CSP),
-    );
-    Ok(res)
+    Ok(page(StatusCode::OK, body))
 }

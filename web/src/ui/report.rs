@@ -12,6 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 use taisho_app::analyses::{AnalysisView, Finding, FindingStatus, SpanOp};
 use taisho_app::home::Report;
+use taisho_app::progress::ProgressState;
 use taisho_domain::DocumentId;
 use taisho_guideline::Layer;
 
@@ -122,6 +123,11 @@ struct ReportPage {
     /// `done`, `pending` or `failed`.
     state: &'static str,
     failure: String,
+    /// While pending: the progress events' URL, the percentage and the step in words.
+    events: String,
+    percent: u8,
+    stage: &'static str,
+    progress_script: &'static str,
     text_visible: bool,
     layers: Vec<SummaryRow>,
     chapters: Vec<SummaryRow>,
@@ -268,6 +274,10 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
         edition: format::edition_words(report.edition),
         state: "pending",
         failure: String::new(),
+        events: format!("{path}/progress"),
+        percent: 0,
+        stage: super::progress::stage_label(ProgressState::Queued, None),
+        progress_script: assets::progress_script_path(),
         text_visible: false,
         layers: Vec::new(),
         chapters: Vec::new(),
@@ -299,6 +309,15 @@ fn build(report: Report, filters: &Filters, chrome: Chrome, path: String) -> Rep
         })
         .collect();
     let Some(view) = report.analysis else {
+        if let Some(p) = &report.progress {
+            page.percent = p.percent;
+            page.stage = super::progress::stage_label(p.state, p.stage.as_deref());
+            // The job gave up without recording an analysis.
+            if p.state.is_final() {
+                page.state = "failed";
+                page.failure = p.error.clone().unwrap_or_else(|| "JOB_FAILED".to_owned());
+            }
+        }
         return page;
     };
     if let Some(f) = &view.failure {

@@ -181,10 +181,12 @@ pub async fn start(
     let web_state = {
         let (addr, scheme) = (proxies.clone(), proxies.clone());
         web::Data::new(
-            taisho_web::WebState::new(services.clone(), config.env.is_production()).with_client(
-                Arc::new(move |req: &actix_web::HttpRequest| addr.client_addr(req)),
-                Arc::new(move |req: &actix_web::HttpRequest| scheme.scheme(req)),
-            ),
+            taisho_web::WebState::new(services.clone(), config.env.is_production())
+                .with_client(
+                    Arc::new(move |req: &actix_web::HttpRequest| addr.client_addr(req)),
+                    Arc::new(move |req: &actix_web::HttpRequest| scheme.scheme(req)),
+                )
+                .with_upload_limit(config.limits.upload_bytes),
         )
     };
     let state = web::Data::new(State {
