@@ -17,6 +17,10 @@ e2e_test!(
     coordinator_reads_report
 );
 e2e_test!(the_query_page_runs_a_query_without_internet, query_page);
+e2e_test!(
+    a_body_uploads_its_policy_and_watches_the_analysis_finish,
+    body_uploads
+);
 
 /// Not a check: writes the query page as users see it to `docs/screenshots/web-query-<width>.png`,
 /// to be looked at before committing (`cargo test -p taisho-e2e --test e2e browser::screenshots --
@@ -50,6 +54,28 @@ async fn take_screenshots(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let png = b.screenshot().await.expect("screenshot");
         std::fs::write(out.join(format!("web-query-{width}.png")), png).expect("write png");
+        b.close().await.expect("close the browser");
+
+        // A body's upload page, and the same after an unreadable file.
+        let b = browser(&driver, width).await;
+        let member = server.sign_in_for("member");
+        sign_in(&b, base, &member.email, &member.password).await;
+        b.set_window_size(width, 1300).await.expect("window size");
+        b.goto(&format!("{base}/upload"))
+            .await
+            .expect("upload page");
+        let png = b.screenshot().await.expect("screenshot");
+        std::fs::write(out.join(format!("web-upload-{width}.png")), png).expect("write png");
+        let junk = tempfile::Builder::new()
+            .suffix(".txt")
+            .tempfile()
+            .expect("temp file");
+        std::fs::write(junk.path(), [0u8, 159, 146, 150].repeat(64)).expect("junk");
+        choose_file(&b, junk.path()).await;
+        submit(&b).await;
+        text_of(&b, ".alert").await;
+        let png = b.screenshot().await.expect("screenshot");
+        std::fs::write(out.join(format!("web-upload-error-{width}.png")), png).expect("write png");
         b.close().await.expect("close the browser");
     }
 }
@@ -290,4 +316,70 @@ async fn query_page(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     b.close().await.expect("close the browser");
+}
+
+async fn body_uploads(backend: Backend) {
+    let server = Server::start(backend).await;
+    let driver = ChromeDriver::start();
+    let b = browser(&driver, 1280).await;
+    let base = server.client().url("");
+    let base = base.trim_end_matches('/');
+    let member = server.sign_in_for("member");
+    sign_in(&b, base, &member.email, &member.password).await;
+    b.find(Locator::LinkText("アップロード"))
+        .await
+        .expect("アップロード in the menu")
+        .click()
+        .await
+        .expect("open the upload page");
+    // An unreadable file: a Japanese message with its code, and the form again.
+    let junk = tempfile::Builder::new()
+        .suffix(".txt")
+        .tempfile()
+        .expect("temp file");
+    std::fs::write(junk.path(), [0u8, 159, 146, 150, 0, 1, 2, 3].repeat(64)).expect("junk");
+    choose_file(&b, junk.path()).await;
+    submit(&b).await;
+    let alert = text_of(&b, ".alert").await;
+    assert!(
+        alert.contains("UNDECODABLE") && alert.contains("登録していません"),
+        "{alert}"
+    );
+    // Seed 000 as a new version of the body's policy: the report follows the analysis to its end.
+    choose_file(&b, &taisho_testkit::seed_path("000")).await;
+    submit(&b).await;
+    let started = Instant::now();
+    loop {
+        if let Ok(row) = b.find(Locator::Id("item-KH-2-8")).await {
+            let row = row.text().await.expect("item text");
+            assert!(row.contains("欠落"), "KH-2-8 is 欠落: {row}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the report did not appear by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let kh7 = item_text(&b, "KH-7").await;
+    assert!(kh7.contains("一部不足・緩和"), "KH-7 is weakened: {kh7}");
+    b.close().await.expect("close the browser");
+}
+
+async fn choose_file(b: &Driver, path: &std::path::Path) {
+    b.find(Locator::Css("input[type=file]"))
+        .await
+        .expect("the file field")
+        .send_keys(&path.display().to_string())
+        .await
+        .expect("choose the file");
+}
+
+async fn submit(b: &Driver) {
+    b.find(Locator::Css("#upload-form button[type=submit]"))
+        .await
+        .expect("登録して分析する")
+        .click()
+        .await
+        .expect("submit");
 }

@@ -24,8 +24,8 @@ pub const PREFECTURE: &str = "デモ県";
 pub const CONSULTANCY: &str = "デモ情報セキュリティ監査株式会社";
 pub const ADMIN_EMAIL: &str = "admin@demo-ken.example";
 pub const COORDINATOR_EMAIL: &str = "coordinator@demo-ken.example";
-/// Admin of the member body that grants the consultancy access (no password: it cannot sign in
-/// until someone sets one).
+/// Admin of the first member body (the one that grants the consultancy access): the demo's body
+/// user, who uploads its policies in the browser.
 pub const MEMBER_ADMIN_EMAIL: &str = "member-admin@demo-ken.example";
 pub const CONSULTANT_EMAIL: &str = "consultant@demo-ken.example";
 /// Title of each member's policy document.
@@ -180,9 +180,11 @@ async fn existing(store: &Store, admin: taisho_domain::UserId) -> Result<Demo> {
 async fn create(store: &Store, hasher: &PasswordHasher, bodies: &[SyntheticBody]) -> Result<Demo> {
     let admin_password = random_password()?;
     let coordinator_password = random_password()?;
+    let member_password = random_password()?;
     // Hashed before the transaction: a write transaction held across Argon2 would block writers.
     let admin_hash = hasher.hash(&admin_password).await?;
     let coordinator_hash = hasher.hash(&coordinator_password).await?;
+    let member_hash = hasher.hash(&member_password).await?;
 
     let tx = store.begin_system(Mode::Write).await?;
     let prefecture =
@@ -207,8 +209,13 @@ async fn create(store: &Store, hasher: &PasswordHasher, bodies: &[SyntheticBody]
     let grantor = *member_ids
         .first()
         .ok_or_else(|| AppError::Invalid("no demo members".into()))?;
-    let member_admin =
-        provision::create_user(&tx, MEMBER_ADMIN_EMAIL, "構成団体 管理者", None).await?;
+    let member_admin = provision::create_user(
+        &tx,
+        MEMBER_ADMIN_EMAIL,
+        "構成団体 管理者",
+        Some(&member_hash),
+    )
+    .await?;
     provision::add_membership(&tx, member_admin, grantor, Role::Admin).await?;
     let consultant = provision::create_user(&tx, CONSULTANT_EMAIL, "監査担当", None).await?;
     provision::add_membership(&tx, consultant, consultancy, Role::Editor).await?;
@@ -248,6 +255,11 @@ async fn create(store: &Store, hasher: &PasswordHasher, bodies: &[SyntheticBody]
                 role: "県調整担当 (coordinator)",
                 email: COORDINATOR_EMAIL,
                 password: coordinator_password.into(),
+            },
+            SignIn {
+                role: "構成団体管理者 (member)",
+                email: MEMBER_ADMIN_EMAIL,
+                password: member_password.into(),
             },
         ],
         uploads: Vec::new(),

@@ -154,11 +154,13 @@ async fn read_form(mut payload: Multipart, limit: usize) -> Result<Sent, String>
 /// The form's error message for a refused upload: the stable code's sentence, and the code.
 fn refusal(e: &AppError) -> String {
     let code = e.code();
-    match e {
+    let sentence = match e {
         // The use-case's own sentence (a title too long, …).
-        AppError::Invalid(message) => format!("{message}（{}）", code.as_str()),
-        _ => format!("{}（{}）", code.summary_ja(), code.as_str()),
-    }
+        AppError::Invalid(message) => message.as_str(),
+        _ => code.summary_ja(),
+    };
+    // 「…できません（UNDECODABLE）。」: the code inside the sentence.
+    format!("{}（{}）。", sentence.trim_end_matches('。'), code.as_str())
 }
 
 /// `POST /upload`.

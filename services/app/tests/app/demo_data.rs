@@ -39,7 +39,7 @@ taisho_testkit::backend_test! {
         }
         assert_eq!(first.uploads.len(), demo::MEMBERS);
         assert!(first.uploads.iter().all(|(_, u)| u.created && u.job_created));
-        assert_eq!(first.sign_ins.len(), 2);
+        assert_eq!(first.sign_ins.len(), 3);
         assert!(first.sign_ins.iter().all(|s| s.password.expose_secret().len() >= 16));
         assert!(!format!("{first:?}").contains(first.sign_ins[0].password.expose_secret()));
 
