@@ -54,6 +54,11 @@ async fn take_screenshots(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let png = b.screenshot().await.expect("screenshot");
         std::fs::write(out.join(format!("web-query-{width}.png")), png).expect("write png");
+        b.goto(&format!("{base}/catalog?edition=R7.3"))
+            .await
+            .expect("catalog");
+        let png = b.screenshot().await.expect("screenshot");
+        std::fs::write(out.join(format!("web-catalog-{width}.png")), png).expect("write png");
         b.close().await.expect("close the browser");
 
         // A body's upload page, and the same after an unreadable file.

@@ -128,3 +128,65 @@ pub fn kind(code: &str) -> Result<Kind> {
         .find(|k| k.as_str() == code.trim())
         .ok_or_else(|| AppError::Invalid("項目の種類が正しくありません。".into()))
 }
+
+/// What the 例文カタログ page shows: the editions, the one chosen, its items of one layer, and
+/// what changed against its base edition.
+#[derive(Debug, Clone)]
+pub struct CatalogPage {
+    pub editions: Vec<EditionInfo>,
+    pub edition: EditionInfo,
+    pub layer: taisho_guideline::Layer,
+    /// The items of the layer, in model order.
+    pub items: Vec<Item>,
+    /// Against the base edition (`None` for a base edition).
+    pub changes: Option<EditionChanges>,
+    /// Titles of the items named by `changes` (retired ones from the base edition).
+    pub titles: HashMap<String, String>,
+}
+
+/// The 例文カタログ of `edition` (as users write it; `None`: `default`) for `layer`. An unknown
+/// edition is [`AppError::Invalid`].
+pub fn page(
+    edition_input: Option<&str>,
+    default: EditionId,
+    layer: taisho_guideline::Layer,
+) -> Result<CatalogPage> {
+    let id = edition(edition_input, default)?;
+    let editions = editions()?;
+    let info = editions
+        .iter()
+        .find(|e| e.id == id)
+        .cloned()
+        .ok_or_else(|| unknown_edition(&id.to_string()))?;
+    let current = catalog(id)?;
+    let items: Vec<Item> = current
+        .items
+        .iter()
+        .filter(|i| i.layer == layer)
+        .cloned()
+        .collect();
+    let mut titles: HashMap<String, String> = current
+        .items
+        .iter()
+        .map(|i| (i.id.clone(), i.title.clone()))
+        .collect();
+    let changes = match info.base {
+        Some(base) => {
+            for i in &catalog(base)?.items {
+                titles
+                    .entry(i.id.clone())
+                    .or_insert_with(|| i.title.clone());
+            }
+            Some(changes(base, id)?)
+        }
+        None => None,
+    };
+    Ok(CatalogPage {
+        editions,
+        edition: info,
+        layer,
+        items,
+        changes,
+        titles,
+    })
+}

@@ -6,6 +6,7 @@
 mod account;
 pub(crate) mod assets;
 mod auth;
+mod catalog;
 mod diff;
 mod error;
 mod format;
@@ -105,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/documents/{document}/versions/{seq}/progress",
             web::get().to(progress::events),
         )
+        .route("/catalog", web::get().to(catalog::catalog))
         .route("/upload", web::get().to(upload::form))
         .route("/upload", web::post().to(upload::submit))
         .route("/static/{file}", web::get().to(assets::serve));

@@ -256,3 +256,36 @@ async fn a_body_gets_the_404_page_for_the_prefecture_view_and_its_csv() {
         assert_eq!(text(res).await, missing, "{uri}: the same 404 page");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_shows_an_editions_items_and_what_it_changed() {
+    let w = world().await;
+    let app = app(&w.services).await;
+    let session = sign_in(&app, &w.email).await;
+    let get = |uri: &str| {
+        TestRequest::get()
+            .uri(uri)
+            .insert_header((header::COOKIE, format!("taisho_session={session}")))
+            .to_request()
+    };
+    // The default edition's 基本方針: items with their 例文, strength and key elements.
+    let res = call_service(&app, get("/catalog")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_page_headers(&res);
+    let html = text(res).await;
+    assert!(html.contains("例文カタログ"));
+    assert!(html.contains("id=\"item-KH-2-8\""), "KH-2-8 listed");
+    assert!(html.contains("義務の程度"));
+    assert!(html.contains("基準となる版"), "R5.3 is the base edition");
+    // A later edition says what changed against its base; 対策基準 by the layer filter.
+    let res = call_service(&app, get("/catalog?edition=R7.3&layer=TK")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(html.contains("令和7年3月版"));
+    assert!(html.contains("id=\"item-TK-"), "対策基準 items");
+    assert!(!html.contains("id=\"item-KH-"), "only the layer asked for");
+    assert!(html.contains("からの変更です") || html.contains("変更はありません"));
+    // An edition that does not exist is a missing page.
+    let res = call_service(&app, get("/catalog?edition=R99.1")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
