@@ -45,12 +45,7 @@ async fn take_screenshots(backend: Backend) {
         b.goto(&format!("{base}/graphiql"))
             .await
             .expect("query page");
-        b.find(Locator::Css("#query-form button[type=submit]"))
-            .await
-            .expect("実行する")
-            .click()
-            .await
-            .expect("run the example");
+        click(&b, "#query-form button[type=submit]").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let png = b.screenshot().await.expect("screenshot");
         std::fs::write(out.join(format!("web-query-{width}.png")), png).expect("write png");
@@ -71,11 +66,7 @@ async fn take_screenshots(backend: Backend) {
             .expect("upload page");
         let png = b.screenshot().await.expect("screenshot");
         std::fs::write(out.join(format!("web-upload-{width}.png")), png).expect("write png");
-        let junk = tempfile::Builder::new()
-            .suffix(".txt")
-            .tempfile()
-            .expect("temp file");
-        std::fs::write(junk.path(), [0u8, 159, 146, 150].repeat(64)).expect("junk");
+        let junk = junk_file();
         choose_file(&b, junk.path()).await;
         submit(&b).await;
         text_of(&b, ".alert").await;
@@ -166,29 +157,10 @@ async fn sign_in(b: &Driver, base: &str, email: &str, password: &str) {
         "signed out / goes to the sign-in page: {url}"
     );
     assert!(text_of(b, "h1").await.contains("サインイン"));
-    b.find(Locator::Css("input[name=email]"))
-        .await
-        .expect("email field")
-        .send_keys(email)
-        .await
-        .expect("type email");
-    b.find(Locator::Css("input[name=password]"))
-        .await
-        .expect("password field")
-        .send_keys(password)
-        .await
-        .expect("type password");
-    b.find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("sign in");
-    b.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("form.sign-out"))
-        .await
-        .expect("signed in: the header has サインアウト");
+    type_into(b, "input[name=email]", email).await;
+    type_into(b, "input[name=password]", password).await;
+    click(b, "form button[type=submit]").await;
+    wait_for(b, "form.sign-out", "signed in: the header has サインアウト").await;
 }
 
 async fn coordinator_reads_report(backend: Backend) {
@@ -224,11 +196,7 @@ async fn coordinator_reads_report(backend: Backend) {
     api::wait_analysis(&client, &version).await;
 
     let driver = ChromeDriver::start();
-    let b = browser(&driver, 1280).await;
-    let base = server.client().url("");
-    let base = base.trim_end_matches('/');
-    let coordinator = server.sign_in_for("coordinator");
-    sign_in(&b, base, &coordinator.email, &coordinator.password).await;
+    let (b, _) = signed_in(&driver, &server, 1280, "coordinator").await;
 
     // Home: the member bodies; the one that uploaded links to its report.
     let home = b.source().await.expect("home");
@@ -263,17 +231,8 @@ async fn coordinator_reads_report(backend: Backend) {
 
     // Sign-out ends the session: the report is no longer shown.
     let report_url = b.current_url().await.expect("url");
-    b.find(Locator::Css("form.sign-out button"))
-        .await
-        .expect("サインアウト")
-        .click()
-        .await
-        .expect("sign out");
-    b.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("input[name=email]"))
-        .await
-        .expect("back at the sign-in page");
+    click(&b, "form.sign-out button").await;
+    wait_for(&b, "input[name=email]", "back at the sign-in page").await;
     b.goto(report_url.as_str()).await.expect("report again");
     let url = b.current_url().await.expect("url");
     assert!(url.path().ends_with("/sign-in"), "signed out: {url}");
@@ -293,20 +252,12 @@ async fn item_text(b: &Driver, id: &str) -> String {
 async fn query_page(backend: Backend) {
     let server = Server::start(backend).await;
     let driver = ChromeDriver::start();
-    let b = browser(&driver, 1280).await;
-    let base = server.client().url("");
-    let base = base.trim_end_matches('/');
-    let admin = server.sign_in_for("admin");
-    sign_in(&b, base, &admin.email, &admin.password).await;
+    let (b, base) = signed_in(&driver, &server, 1280, "admin").await;
+    let base = base.as_str();
     b.goto(&format!("{base}/graphiql"))
         .await
         .expect("query page");
-    b.find(Locator::Css("#query-form button[type=submit]"))
-        .await
-        .expect("実行する")
-        .click()
-        .await
-        .expect("run the example");
+    click(&b, "#query-form button[type=submit]").await;
     let started = Instant::now();
     loop {
         let answer = text_of(&b, "#answer").await;
@@ -326,11 +277,7 @@ async fn query_page(backend: Backend) {
 async fn body_uploads(backend: Backend) {
     let server = Server::start(backend).await;
     let driver = ChromeDriver::start();
-    let b = browser(&driver, 1280).await;
-    let base = server.client().url("");
-    let base = base.trim_end_matches('/');
-    let member = server.sign_in_for("member");
-    sign_in(&b, base, &member.email, &member.password).await;
+    let (b, _) = signed_in(&driver, &server, 1280, "member").await;
     b.find(Locator::LinkText("アップロード"))
         .await
         .expect("アップロード in the menu")
@@ -338,11 +285,7 @@ async fn body_uploads(backend: Backend) {
         .await
         .expect("open the upload page");
     // An unreadable file: a Japanese message with its code, and the form again.
-    let junk = tempfile::Builder::new()
-        .suffix(".txt")
-        .tempfile()
-        .expect("temp file");
-    std::fs::write(junk.path(), [0u8, 159, 146, 150, 0, 1, 2, 3].repeat(64)).expect("junk");
+    let junk = junk_file();
     choose_file(&b, junk.path()).await;
     submit(&b).await;
     let alert = text_of(&b, ".alert").await;
@@ -372,19 +315,62 @@ async fn body_uploads(backend: Backend) {
 }
 
 async fn choose_file(b: &Driver, path: &std::path::Path) {
-    b.find(Locator::Css("input[type=file]"))
-        .await
-        .expect("the file field")
-        .send_keys(&path.display().to_string())
-        .await
-        .expect("choose the file");
+    type_into(b, "input[type=file]", &path.display().to_string()).await;
 }
 
 async fn submit(b: &Driver) {
-    b.find(Locator::Css("#upload-form button[type=submit]"))
+    click(b, "#upload-form button[type=submit]").await;
+}
+
+/// Clicks the element `css` selects (it must be there).
+async fn click(b: &Driver, css: &str) {
+    b.find(Locator::Css(css))
         .await
-        .expect("登録して分析する")
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
-        .expect("submit");
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Types `text` into the field `css` selects (a file field takes a path).
+async fn type_into(b: &Driver, css: &str, text: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Waits up to 20 s for the element `css` selects; `what` says what its presence means.
+async fn wait_for(b: &Driver, css: &str, what: &str) {
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{what} ({css}): {e}"));
+}
+
+/// A new browser at `width` px signed in with the demo sign-in of `role_word`; the server's base URL.
+async fn signed_in(
+    driver: &ChromeDriver,
+    server: &Server,
+    width: u32,
+    role_word: &str,
+) -> (Driver, String) {
+    let b = browser(driver, width).await;
+    let base = server.client().url("").trim_end_matches('/').to_owned();
+    let who = server.sign_in_for(role_word);
+    sign_in(&b, &base, &who.email, &who.password).await;
+    (b, base)
+}
+
+/// A `.txt` file of binary bytes (NULs and invalid UTF-8): what no decoder accepts.
+fn junk_file() -> tempfile::NamedTempFile {
+    let junk = tempfile::Builder::new()
+        .suffix(".txt")
+        .tempfile()
+        .expect("temp file");
+    std::fs::write(junk.path(), [0u8, 159, 146, 150, 0, 1, 2, 3].repeat(64)).expect("junk");
+    junk
 }

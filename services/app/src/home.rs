@@ -334,6 +334,22 @@ impl Home<'_> {
     }
 }
 
+/// `document` and its version number `seq`; a foreign or missing document and a missing number
+/// are NotFound alike.
+async fn version_by_number(
+    tx: &taisho_store::Tx,
+    document: DocumentId,
+    seq: i32,
+) -> Result<(Document, Version)> {
+    let doc = documents::get(tx, document).await?;
+    let version = documents::list_versions(tx, document)
+        .await?
+        .into_iter()
+        .find(|v| v.seq == seq)
+        .ok_or(taisho_store::StoreError::NotFound)?;
+    Ok((doc, version))
+}
+
 /// The report of one version: its organisation, document and version, and its analysis with the
 /// edition (`None` while there is none).
 #[derive(Debug, Clone, PartialEq)]
@@ -360,12 +376,7 @@ impl Home<'_> {
         let store = &self.0.store;
         let (org, doc, version) = store
             .tx(scope, Mode::Read, async |tx| -> Result<_> {
-                let doc = documents::get(tx, document).await?;
-                let version = documents::list_versions(tx, document)
-                    .await?
-                    .into_iter()
-                    .find(|v| v.seq == seq)
-                    .ok_or(taisho_store::StoreError::NotFound)?;
+                let (doc, version) = version_by_number(tx, document, seq).await?;
                 let org = orgs::get(tx, doc.org_id).await?;
                 Ok((org, doc, version))
             })
@@ -400,13 +411,7 @@ impl Home<'_> {
             .0
             .store
             .tx(scope, Mode::Read, async |tx| -> Result<_> {
-                documents::get(tx, document).await?;
-                Ok(documents::list_versions(tx, document)
-                    .await?
-                    .into_iter()
-                    .find(|v| v.seq == seq)
-                    .ok_or(taisho_store::StoreError::NotFound)?
-                    .id)
+                Ok(version_by_number(tx, document, seq).await?.1.id)
             })
             .await?;
         Ok(self.0.progress().watch(
